@@ -1,0 +1,5 @@
+"""The REST API under /api/v1/."""
+
+from django.urls import path
+
+urlpatterns: list = []

@@ -1,0 +1,71 @@
+"""Shared fixtures, named by role: one workspace with an owner, admin, editor and viewer; an
+outsider who owns another workspace; a sharee outside the workspace with whom one project
+is shared (as viewer); and anonymous."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from projects import services
+
+from . import factories
+
+
+@pytest.fixture
+def owner(db):
+    return factories.make_user("owner@example.com", full_name="Olive Owner")
+
+
+@pytest.fixture
+def workspace(owner):
+    return factories.make_workspace(owner, "Acme analytics")
+
+
+@pytest.fixture
+def admin_user(workspace):
+    user = factories.make_user("admin@example.com", full_name="Adam Admin")
+    factories.add_member(workspace, user, "admin")
+    return user
+
+
+@pytest.fixture
+def editor(workspace):
+    user = factories.make_user("editor@example.com", full_name="Edith Editor")
+    factories.add_member(workspace, user, "editor")
+    return user
+
+
+@pytest.fixture
+def viewer(workspace):
+    user = factories.make_user("viewer@example.com", full_name="Victor Viewer")
+    factories.add_member(workspace, user, "viewer")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    user = factories.make_user("outsider@example.com", full_name="Oscar Outsider")
+    factories.make_workspace(user, "Other company")
+    return user
+
+
+@pytest.fixture
+def project(workspace, owner):
+    return factories.make_project(workspace, owner, "Churn", problem_type="classification", target_column="churned")
+
+
+@pytest.fixture
+def sharee(project, owner):
+    user = factories.make_user("sharee@example.com", full_name="Sam Sharee")
+    services.share_project(actor=owner, project=project, email=user.email, role="viewer")
+    return user
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.make_token(user)}")
+    return client
