@@ -1,5 +1,3 @@
 """The REST API under /api/v1/."""
 
-from django.urls import path
-
 urlpatterns: list = []

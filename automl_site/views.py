@@ -35,7 +35,9 @@ def _error(request, status: int, title: str, message: str):
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "Bad request", "The request could not be understood. Check what you sent and try again.")
+    return _error(
+        request, 400, "Bad request", "The request could not be understood. Check what you sent and try again."
+    )
 
 
 def permission_denied(request, exception=None):
@@ -45,9 +47,7 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
-    return _error(
-        request, 404, "Page not found", "This page does not exist, or you do not have access to it."
-    )
+    return _error(request, 404, "Page not found", "This page does not exist, or you do not have access to it.")
 
 
 def server_error(request):

@@ -270,7 +270,9 @@ class AuditEvent(models.Model):
         ARCHIVE = "archive", "Archived"
         UNARCHIVE = "unarchive", "Unarchived"
 
-    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -288,4 +290,6 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["workspace", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.actor_email or 'system'} {self.get_action_display().lower()} {self.target_type} {self.target_repr}"
+        return (
+            f"{self.actor_email or 'system'} {self.get_action_display().lower()} {self.target_type} {self.target_repr}"
+        )

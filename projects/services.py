@@ -95,9 +95,7 @@ def create_workspace(*, actor, name: str, description: str = "", is_personal: bo
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A workspace needs a name."})
-    workspace = Workspace.objects.create(
-        name=name, description=description, is_personal=is_personal, created_by=actor
-    )
+    workspace = Workspace.objects.create(name=name, description=description, is_personal=is_personal, created_by=actor)
     Membership.objects.create(workspace=workspace, user=actor, role=Role.OWNER)
     audit(actor=actor, action=AuditEvent.Action.CREATE, target=workspace)
     return workspace
@@ -287,7 +285,13 @@ def leave_workspace(*, user, workspace: Workspace) -> None:
         raise ValidationError("You are not a member of this workspace.")
     if membership.role == Role.OWNER and _locked_owner_count(workspace) <= 1:
         raise ValidationError("You are the last owner: make someone else an owner before you leave.")
-    audit(actor=user, action=AuditEvent.Action.LEAVE, target=membership, workspace=workspace, changes={"role": membership.role})
+    audit(
+        actor=user,
+        action=AuditEvent.Action.LEAVE,
+        target=membership,
+        workspace=workspace,
+        changes={"role": membership.role},
+    )
     membership.delete()
 
 
@@ -393,7 +397,7 @@ def unshare_project(*, actor, project: Project, user) -> None:
 
 
 @transaction.atomic
-def ensure_demo_workspace(*, email: str = "demo@example.com", password: str = "demo-password") -> tuple:
+def ensure_demo_workspace(*, email: str = "demo@example.com", password: str = "demo-password") -> tuple:  # noqa: S107  (printed on first run)
     """Create the demo user and workspace on the first run. Returns (user, created)."""
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
