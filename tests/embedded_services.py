@@ -3,6 +3,7 @@ private Redis for the suite when REDIS_URL is not set, exactly as the launcher d
 `make run`. With REDIS_URL set (CI), the real server is used instead."""
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,4 +31,4 @@ def pytest_unconfigure(config):
         from automl_site import embedded_redis
 
         embedded_redis.stop(_server.pop("proc"), _server["socket"])
-        _server["socket"].parent.rmdir()
+        shutil.rmtree(_server["socket"].parent, ignore_errors=True)

@@ -1,0 +1,144 @@
+"""Real processes for integration tests: a Celery worker and the ASGI web server (uvicorn),
+both pointed at the test database and the suite's Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+BASE = Path(settings.BASE_DIR)
+
+
+def test_database_url() -> str:
+    """The URL of the database the tests are using right now (the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or "localhost"
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def _log_file(name: str):
+    folder = Path(settings.VAR_DIR) / "test-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return open(folder / f"{name}.log", "wb")  # noqa: SIM115  (closed when the process stops)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def celery_worker(queues: str = "default,training", concurrency: int = 1):
+    """Start `celery worker` and wait until it answers a control ping."""
+    from automl_site.celery import app
+
+    name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+    log = _log_file("worker")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "automl_site",
+            "worker",
+            "-l",
+            "info",
+            "-n",
+            name,
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=BASE,
+        env=child_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"The test worker did not start; see {log.name}")
+        proc.worker_name = name
+        yield proc
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def web_server():
+    """Start the ASGI app under uvicorn, as `make run` does; yields its base URL."""
+    port = free_port()
+    log = _log_file("web")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "automl_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE,
+        env=child_env(ACCOUNT_RATE_LIMITS_ENABLED="0"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz/", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"The test web server did not start; see {log.name}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
