@@ -91,7 +91,6 @@ def main() -> int:
                 str(port),
                 "--log-level",
                 "warning",
-                "--no-access-log" if os.environ.get("QUIET") else "--access-log",
             ],
         )
         procs["worker"] = _spawn(
