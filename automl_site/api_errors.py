@@ -15,4 +15,8 @@ def exception_handler(exc, context):
             exc = exceptions.ValidationError({k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})
         else:
             exc = exceptions.ValidationError({"detail": exc.messages})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    # A serializer-level error arrives as a bare list; clients expect an object everywhere.
+    if response is not None and isinstance(response.data, list):
+        response.data = {"detail": response.data}
+    return response

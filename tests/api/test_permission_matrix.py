@@ -1,0 +1,153 @@
+"""The API permission matrix: every endpoint and method against every role, an outsider, a
+sharee (the project is shared with them as viewer) and anonymous.
+
+A new API endpoint without a row here fails `test_every_endpoint_has_a_row`.
+"""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+from automl_site import api_urls
+from projects.models import Invitation
+from tests import factories
+from tests.conftest import token_client
+
+from .conftest import api_url
+
+ROLES = ["owner", "admin_user", "editor", "viewer", "outsider", "sharee", "anonymous"]
+
+
+@dataclass(frozen=True)
+class Row:
+    expected: str  # one status per entry of ROLES, space separated
+    method: str
+    name: str
+    kwargs: object = None  # ctx -> URL kwargs
+    body: object = None  # a dict, or ctx -> dict
+
+    def statuses(self) -> dict[str, int]:
+        codes = [int(code) for code in self.expected.split()]
+        assert len(codes) == len(ROLES), self
+        return dict(zip(ROLES, codes, strict=True))
+
+    def request_body(self, ctx):
+        return self.body(ctx) if callable(self.body) else self.body
+
+
+def ws(ctx):
+    return {"pk": ctx.workspace.pk}
+
+
+def ws_child(ctx):
+    return {"workspace_pk": ctx.workspace.pk}
+
+
+def member(ctx):
+    return {"workspace_pk": ctx.workspace.pk, "user_id": ctx.target.pk}
+
+
+def prj(ctx):
+    return {"pk": ctx.project.pk}
+
+
+def prj_child(ctx):
+    return {"project_pk": ctx.project.pk}
+
+
+def own_token(ctx):
+    return {"pk": ctx.owner_token.pk}
+
+
+def invitation(ctx):
+    return {"workspace_pk": ctx.workspace.pk, "pk": ctx.invitation.pk}
+
+
+def share(ctx):
+    return {"project_pk": ctx.project.pk, "user_id": ctx.sharee.pk}
+
+
+def new_project(ctx):
+    return {"workspace": ctx.workspace.pk, "name": "P"}
+
+
+INVITE = {"email": "new@example.com", "role": "viewer"}
+SHARE = {"email": "stranger@example.com", "role": "viewer"}
+
+
+MATRIX = [
+    #    owner admin editor viewer outsider sharee anonymous
+    Row("200 200 200 200 200 200 401", "get", "me-detail"),
+    Row("200 200 200 200 200 200 401", "patch", "me-detail", body={"full_name": "N"}),
+    Row("200 200 200 200 200 200 401", "get", "token-list"),
+    Row("201 201 201 201 201 201 401", "post", "token-list", body={"name": "t"}),
+    Row("204 404 404 404 404 404 401", "delete", "token-detail", own_token),
+    Row("200 200 200 200 200 200 401", "get", "workspace-list"),
+    Row("201 201 201 201 201 201 401", "post", "workspace-list", body={"name": "W"}),
+    Row("200 200 200 200 404 404 401", "get", "workspace-detail", ws),
+    Row("200 200 403 403 404 404 401", "patch", "workspace-detail", ws, body={"description": "d"}),
+    Row("204 403 403 403 404 404 401", "delete", "workspace-detail", ws),
+    Row("400 204 204 204 404 404 401", "post", "workspace-leave", ws),
+    Row("200 200 200 200 404 404 401", "get", "workspace-member-list", ws_child),
+    Row("201 201 403 403 404 404 401", "post", "workspace-member-list", ws_child, INVITE),
+    Row("200 200 403 403 404 404 401", "patch", "workspace-member-detail", member, body={"role": "editor"}),
+    Row("204 204 403 403 404 404 401", "delete", "workspace-member-detail", member),
+    Row("200 200 403 403 404 404 401", "get", "workspace-invitation-list", ws_child),
+    Row("204 204 403 403 404 404 401", "delete", "workspace-invitation-detail", invitation),
+    Row("200 200 403 403 404 404 401", "get", "workspace-audit-list", ws_child),
+    Row("200 200 200 200 200 200 401", "get", "project-list"),
+    Row("201 201 201 400 400 400 401", "post", "project-list", body=new_project),
+    Row("200 200 200 200 404 200 401", "get", "project-detail", prj),
+    Row("200 200 200 403 404 403 401", "patch", "project-detail", prj, body={"name": "Q"}),
+    Row("204 204 403 403 404 403 401", "delete", "project-detail", prj),
+    Row("200 200 200 403 404 403 401", "post", "project-archive", prj),
+    Row("200 200 200 403 404 403 401", "post", "project-unarchive", prj),
+    Row("200 200 403 403 404 403 401", "get", "project-share-list", prj_child),
+    Row("201 201 403 403 404 403 401", "post", "project-share-list", prj_child, SHARE),
+    Row("204 204 403 403 404 403 401", "delete", "project-share-detail", share),
+]
+
+
+def _endpoints_in_urlconf() -> set[tuple[str, str]]:
+    found = set()
+    for pattern in api_urls.urlpatterns:
+        view = pattern.callback
+        allowed = set(view.cls.http_method_names) - {"head", "options"}
+        found |= {(pattern.name, method) for method in view.actions if method in allowed}
+    return found
+
+
+def test_every_endpoint_has_a_row():
+    assert {(row.name, row.method) for row in MATRIX} == _endpoints_in_urlconf()
+
+
+@pytest.fixture
+def ctx(owner, workspace, project, sharee):
+    target = factories.make_user("target@example.com")
+    factories.add_member(workspace, target, "viewer")
+    factories.make_user("stranger@example.com")
+    invitation, _ = Invitation.new(workspace=workspace, email="invitee@example.com", role="viewer", invited_by=owner)
+    owner_token, _ = ApiToken.issue(user=owner, name="owner's")
+    return SimpleNamespace(
+        workspace=workspace,
+        project=project,
+        sharee=sharee,
+        target=target,
+        invitation=invitation,
+        owner_token=owner_token,
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: f"{row.method}:{row.name}")
+def test_matrix(row, role, ctx, request, admin_user, editor, viewer, outsider):
+    client = APIClient() if role == "anonymous" else token_client(request.getfixturevalue(role))
+    url = api_url(row.name, **(row.kwargs(ctx) if row.kwargs else {}))
+    response = getattr(client, row.method)(url, row.request_body(ctx), format="json")
+    expected = row.statuses()[role]
+    assert response.status_code == expected, (row.method, url, role, response.content[:300])
+    if expected == 401:
+        assert response["WWW-Authenticate"] == "Bearer"
