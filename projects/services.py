@@ -29,7 +29,10 @@ User = get_user_model()
 log = logging.getLogger(__name__)
 
 
-def _require(actor, action: str, obj) -> None:
+def _require(actor, action: str, obj, *, operator_may: bool = False) -> None:
+    # Operators (superusers) act from the admin on workspaces they are not members of.
+    if operator_may and permissions.is_operator(actor):
+        return
     if not permissions.can(actor, action, obj):
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} here.")
 
@@ -122,7 +125,7 @@ def update_workspace(*, actor, workspace: Workspace, **data) -> Workspace:
 @transaction.atomic
 def delete_workspace(*, actor, workspace: Workspace) -> None:
     """Soft delete: hidden everywhere, restorable by an operator in the admin."""
-    _require(actor, "delete", workspace)
+    _require(actor, "delete", workspace, operator_may=True)
     workspace.soft_delete(by=actor)
     audit(actor=actor, action=AuditEvent.Action.DELETE, target=workspace)
 
@@ -342,7 +345,7 @@ def set_project_archived(*, actor, project: Project, archived: bool) -> Project:
 @transaction.atomic
 def delete_project(*, actor, project: Project) -> None:
     """Soft delete: hidden everywhere, restorable by an operator in the admin."""
-    _require(actor, "delete", project)
+    _require(actor, "delete", project, operator_may=True)
     project.soft_delete(by=actor)
     audit(actor=actor, action=AuditEvent.Action.DELETE, target=project)
 
