@@ -182,9 +182,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {
-    "purge-expired-invitations": {"task": "projects.tasks.expire_invitations", "schedule": 3600.0},
-}
+# Scheduled work (drift checks, retraining, the reaper of stuck jobs) is added by the apps that own it.
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth and accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

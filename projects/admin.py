@@ -22,7 +22,7 @@ from accounts.models import User
 
 from . import permissions, services
 from .admin_mixins import PolicyAdminMixin, PolicyInlineMixin, SoftDeleteAdminMixin, form_changes
-from .models import AuditEvent, Invitation, Membership, Project, Role, Workspace
+from .models import AuditEvent, Invitation, Membership, Project, Workspace
 
 AUDIT_FIELDS = ("created_by", "created_at", "updated_at", "deleted_at", "deleted_by")
 
@@ -193,8 +193,8 @@ class MembershipAdminForm(forms.ModelForm):
         role = self.cleaned_data["role"]
         current = self.instance
         # `instance` still holds the stored role here: the form copies values onto it later.
-        if current.pk and current.role == Role.OWNER and role != Role.OWNER and current.workspace.owner_count <= 1:
-            raise ValidationError("A workspace must keep at least one owner: make someone else an owner first.")
+        if current.pk:
+            services.ensure_an_owner_remains(current, new_role=role)
         return role
 
 
@@ -226,8 +226,11 @@ class MembershipAdmin(PolicyAdminMixin, admin.ModelAdmin):
         return actions
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.role == Role.OWNER and obj.workspace.owner_count <= 1:
-            return False
+        if obj is not None:
+            try:
+                services.ensure_an_owner_remains(obj)
+            except ValidationError:
+                return False
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):

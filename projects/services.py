@@ -234,6 +234,16 @@ def _locked_owner_count(workspace: Workspace) -> int:
     return len(list(workspace.memberships.select_for_update().filter(role=Role.OWNER).values_list("pk", flat=True)))
 
 
+def ensure_an_owner_remains(membership: Membership, *, new_role: str | None = None, message: str = "") -> None:
+    """Refuse to demote or remove (new_role=None) the last owner of a workspace.
+
+    Call inside a transaction: the owners' rows stay locked until it ends."""
+    if membership.role != Role.OWNER or new_role == Role.OWNER:
+        return
+    if _locked_owner_count(membership.workspace) <= 1:
+        raise ValidationError(message or "A workspace must keep at least one owner: make someone else an owner first.")
+
+
 @transaction.atomic
 def change_role(*, actor, membership: Membership, role: str) -> Membership:
     workspace = membership.workspace
@@ -247,8 +257,10 @@ def change_role(*, actor, membership: Membership, role: str) -> Membership:
     old = membership.role
     if old == role:
         return membership
-    if old == Role.OWNER and _locked_owner_count(workspace) <= 1:
-        raise ValidationError({"role": "A workspace must keep at least one owner."})
+    try:
+        ensure_an_owner_remains(membership, new_role=role)
+    except ValidationError as exc:
+        raise ValidationError({"role": exc.messages}) from None
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     audit(
@@ -269,8 +281,7 @@ def remove_member(*, actor, membership: Membership) -> None:
     _require(actor, "manage_members", workspace)
     if not permissions.can_manage_member(actor, membership):
         raise PermissionDenied("Admins cannot remove an owner.")
-    if membership.role == Role.OWNER and _locked_owner_count(workspace) <= 1:
-        raise ValidationError("A workspace must keep at least one owner.")
+    ensure_an_owner_remains(membership)
     audit(
         actor=actor,
         action=AuditEvent.Action.MEMBER_REMOVE,
@@ -286,8 +297,7 @@ def leave_workspace(*, user, workspace: Workspace) -> None:
     membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
     if membership is None:
         raise ValidationError("You are not a member of this workspace.")
-    if membership.role == Role.OWNER and _locked_owner_count(workspace) <= 1:
-        raise ValidationError("You are the last owner: make someone else an owner before you leave.")
+    ensure_an_owner_remains(membership, message="You are the last owner: make someone else an owner before you leave.")
     audit(
         actor=user,
         action=AuditEvent.Action.LEAVE,
