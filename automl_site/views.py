@@ -3,8 +3,9 @@
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 
 
@@ -51,8 +52,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # No template context processors here: the database may be what failed.
+    # Rendered without the request, so no context processor runs: the database may be what failed.
     wants_json = request.path.startswith("/api/")
     if wants_json:
         return JsonResponse({"detail": "Something went wrong on our side. It has been logged."}, status=500)
-    return render(request, "errors/500.html", status=500)
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
