@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from tests import processes
 
@@ -39,4 +40,7 @@ def browser_page():
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+        # ORM calls made while Playwright ran got a connection of their own context, which
+        # pytest-django does not know about; close it or PostgreSQL cannot drop the test database.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
