@@ -2,12 +2,20 @@
 
 import hashlib
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+
+def validate_timezone(value: str) -> None:
+    """Only names the system's time zone database knows, so every page can be rendered."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Unknown time zone. Use an IANA name such as 'Europe/Paris' or 'UTC'.")
 
 
 class UserManager(BaseUserManager):
@@ -48,7 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
-    timezone = models.CharField(max_length=64, default="UTC", help_text="Times are shown in this zone.")
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], help_text="Times are shown in this zone."
+    )
 
     objects = UserManager()
 

@@ -34,7 +34,8 @@ def _spawn(name: str, args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=BASE, start_new_session=True)
 
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
+    """True once `url` answers; False if `proc` exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -128,7 +129,7 @@ def main() -> int:
             ],
         )
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
-        if _wait_http(url + "healthz/", procs["web"]):
+        if wait_http(url + "healthz/", procs["web"]):
             print(f"\n  AutoML is running at {url}\n  Sign in at {url}accounts/login/  ·  Ctrl-C stops everything.\n")
         while not stopping:
             for name, proc in procs.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.models import EmailAddress
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -188,6 +189,19 @@ def _send_invitation_email(invitation: Invitation, link: str) -> None:
     )
 
 
+def addresses_of(user) -> set[str]:
+    """The addresses that prove who `user` is: the account's email and any verified one."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return {user.email.lower(), *(email.lower() for email in verified)}
+
+
+def invitations_addressed_to(user):
+    """Invitations the user may accept without the link's token: the address is the proof."""
+    return Invitation.objects.select_related("workspace", "invited_by").filter(
+        email__in=addresses_of(user), workspace__deleted_at__isnull=True
+    )
+
+
 def find_invitation(raw_token: str) -> Invitation | None:
     return (
         Invitation.objects.select_related("workspace", "invited_by")
@@ -330,11 +344,17 @@ def create_project(*, actor, workspace: Workspace, name: str, **data) -> Project
 @transaction.atomic
 def update_project(*, actor, project: Project, **data) -> Project:
     _require(actor, "change", project)
-    changes = _diff(project, {k: v for k, v in data.items() if k in PROJECT_FIELDS})
-    if "name" in changes and not project.name.strip():
+    data = {k: v for k, v in data.items() if k in PROJECT_FIELDS}
+    if "name" in data and not (data["name"] or "").strip():
         raise ValidationError({"name": "A project needs a name."})
+    changes = _diff(project, data)
     if changes:
-        project.full_clean(exclude=["workspace", "created_by", "deleted_by"])
+        try:
+            project.full_clean(exclude=["workspace", "created_by", "deleted_by"])
+        except ValidationError:
+            # The caller's instance must not keep a change that was refused.
+            project.refresh_from_db()
+            raise
         project.save()
         audit(actor=actor, action=AuditEvent.Action.UPDATE, target=project, changes=changes)
     return project

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from automl_site.launcher import wait_http
 
 BASE = Path(settings.BASE_DIR)
 
@@ -129,15 +130,8 @@ def web_server():
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz/", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"The test web server did not start; see {log.name}") from None
-                time.sleep(0.2)
+        if not wait_http(url + "/healthz/", proc):
+            raise RuntimeError(f"The test web server did not start; see {log.name}")
         yield url
     finally:
         _stop(proc)

@@ -19,8 +19,7 @@ from projects import services
 from projects.models import Invitation
 
 from . import factories
-
-ROLES = ["owner", "admin_user", "editor", "viewer", "outsider", "sharee", "anonymous"]
+from .matrix import statuses
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,7 @@ class Row:
     data: object = None  # dict or ctx -> dict
 
     def statuses(self) -> dict[str, int]:
-        codes = [int(c) for c in self.expected.split()]
-        assert len(codes) == len(ROLES), self
-        return dict(zip(ROLES, codes, strict=True))
+        return statuses(self.expected)
 
 
 def ws(ctx):

@@ -4,10 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .. import permissions
+from .. import permissions, services
 from ..context_processors import current_workspace
-from ..models import Invitation, Project
-from .invitations import own_emails
+from ..models import Project
 
 RECENT_PROJECTS = 6
 
@@ -23,12 +22,7 @@ def dashboard(request):
         recent = list(visible.filter(workspace=workspace).order_by("-updated_at")[:RECENT_PROJECTS])
     # Shared with me: visible only through a share, in workspaces the user is not part of.
     shared = list(visible.exclude(workspace__memberships__user=user).order_by("-updated_at"))
-    invitations = list(
-        Invitation.objects.pending()
-        .filter(email__in=own_emails(user), workspace__deleted_at__isnull=True)
-        .exclude(workspace__memberships__user=user)
-        .select_related("workspace", "invited_by")
-    )
+    invitations = list(services.invitations_addressed_to(user).pending().exclude(workspace__memberships__user=user))
     context = {
         "workspace": workspace,
         "role": permissions.role_in(user, workspace) if workspace else None,

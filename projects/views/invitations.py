@@ -1,12 +1,10 @@
 """Accepting invitations: from the emailed link (anonymous or signed in), and from the
 dashboard for invitations addressed to the signed-in user's own email."""
 
-from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -74,13 +72,6 @@ def invitation_accept(request, token):
     return render(request, "projects/invitation_accept.html", context)
 
 
-def own_emails(user) -> set[str]:
-    """The addresses an invitation may be addressed to for `user` to accept it without its
-    link: the account's primary email and any verified one."""
-    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    return {user.email.lower(), *(email.lower() for email in verified)}
-
-
 @login_required
 @require_POST
 def invitation_accept_own(request, pk):
@@ -89,11 +80,7 @@ def invitation_accept_own(request, pk):
     Without the link's token, the email address is the proof; any other invitation is
     reported as not found so that ids cannot be probed.
     """
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("workspace"), pk=pk, workspace__deleted_at__isnull=True
-    )
-    if invitation.email.lower() not in own_emails(request.user):
-        raise Http404("Not found.")
+    invitation = get_object_or_404(services.invitations_addressed_to(request.user), pk=pk)
     try:
         membership = services.accept_invitation(user=request.user, invitation=invitation)
     except ValidationError as exc:

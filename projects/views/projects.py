@@ -85,8 +85,6 @@ def project_edit(request, pk):
             else:
                 messages.success(request, "Project saved.")
                 return redirect_after_post(request, reverse("project_detail", args=[project.pk]))
-        # The service may have applied part of the change to this instance before refusing it.
-        project.refresh_from_db()
     else:
         form = ProjectForm(initial=ProjectForm.initial_for(project))
     context = {**project_page_context(request.user, project), "form": form}

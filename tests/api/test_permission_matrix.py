@@ -15,10 +15,9 @@ from automl_site import api_urls
 from projects.models import Invitation
 from tests import factories
 from tests.conftest import token_client
+from tests.matrix import ROLES, statuses
 
 from .conftest import api_url
-
-ROLES = ["owner", "admin_user", "editor", "viewer", "outsider", "sharee", "anonymous"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,7 @@ class Row:
     body: object = None  # a dict, or ctx -> dict
 
     def statuses(self) -> dict[str, int]:
-        codes = [int(code) for code in self.expected.split()]
-        assert len(codes) == len(ROLES), self
-        return dict(zip(ROLES, codes, strict=True))
+        return statuses(self.expected)
 
     def request_body(self, ctx):
         return self.body(ctx) if callable(self.body) else self.body
