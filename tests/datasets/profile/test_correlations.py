@@ -1,6 +1,5 @@
 """Pearson and Spearman matrices, their column cap, and the ranking they rest on."""
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -92,7 +91,7 @@ def test_matrix_is_capped_and_prefers_complete_columns():
     assert "target first" in correlation["selection"]
 
 
-def test_five_thousand_narrow_columns_profile_quickly_with_a_capped_matrix():
+def test_five_thousand_narrow_columns_profile_with_a_capped_matrix():
     rng = np.random.default_rng(0)
     n_rows, n_columns = 200, 5_000
     data = {f"f{i}": rng.normal(size=n_rows) for i in range(n_columns)}
@@ -100,12 +99,7 @@ def test_five_thousand_narrow_columns_profile_quickly_with_a_capped_matrix():
     table = pa.table(data)
     specs = [{"name": name, "type": "numeric", "role": "feature"} for name in data]
     specs[-1] = {"name": "label", "type": "categorical", "role": "target"}
-    started = time.perf_counter()
     result = profile_table(table, specs)
-    elapsed = time.perf_counter() - started
-    # A guard against accidental quadratic work, far above the ~1 s it takes; the real
-    # figures come from bench/profile_bench.py.
-    assert elapsed < 60
     assert len(result["correlations"]["columns"]) == 40
     assert len(result["correlations"]["omitted"]) == n_columns - 40
     assert len(result["columns"]) == n_columns + 1
