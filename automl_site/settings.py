@@ -184,7 +184,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Scheduled work (drift checks, retraining, the reaper of stuck jobs) is added by the apps that own it.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "fail-stalled-dataset-versions": {"task": "datasets.fail_stalled_versions", "schedule": 300.0},
+}
 
 # --- Auth and accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -234,11 +236,20 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AutoML <noreply@localhost>")
 
+
 # --- Files: static and media through django-storages ----------------------------------
+def _plotly_js_dir() -> str:
+    """Plotly's bundled plotly.min.js, served as a static file: charts work air-gapped."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    return str(Path(spec.origin).parent / "package_data")
+
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _plotly_js_dir())]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
@@ -323,6 +334,19 @@ USE_TZ = True
 INVITATION_TTL_DAYS = env_int("AUTOML_INVITATION_TTL_DAYS", 14)
 API_TOKEN_DEFAULT_TTL_DAYS = env_int("AUTOML_API_TOKEN_TTL_DAYS", 90)
 DEMO_WORKSPACE = env_bool("AUTOML_DEMO_WORKSPACE", True)
+
+# Datasets: upload limits, processing time limit, profile sampling, SQL import guards.
+DATASET_MAX_UPLOAD_BYTES = env_int("AUTOML_MAX_UPLOAD_MB", 2048) * 1024 * 1024
+DATASET_MAX_COLUMNS = env_int("AUTOML_MAX_COLUMNS", 20000)
+DATASET_TIME_LIMIT_S = env_int("AUTOML_DATASET_TIME_LIMIT_S", 3600)
+DATASET_PROFILE_SAMPLE_ROWS = env_int("AUTOML_PROFILE_SAMPLE_ROWS", 250_000)
+DATASET_CACHE_BYTES = env_int("AUTOML_CACHE_MB", 10240) * 1024 * 1024
+SQL_TIMEOUT_S = env_int("AUTOML_SQL_TIMEOUT_S", 60)
+SQL_ROW_CAP = env_int("AUTOML_SQL_ROW_CAP", 1_000_000)
+AUTOML_ENCRYPTION_KEY = env_str("AUTOML_ENCRYPTION_KEY")
+FILE_UPLOAD_HANDLERS = ["datasets.uploads.SizeLimitedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
 
 LOGGING = {
     "version": 1,

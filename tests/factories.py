@@ -29,3 +29,51 @@ def make_project(workspace: Workspace, actor: User, name: str | None = None, **d
 
 def make_token(user: User, name: str = "test") -> str:
     return ApiToken.issue(user=user, name=name)[1]
+
+
+SAMPLE_CSV = "customer_id,age,plan,monthly_fee,signup_date,churned\n" + "".join(
+    f"{i},{20 + i % 50},{('basic', 'pro', 'team')[i % 3]},{9.5 + (i % 7) * 5},2024-0{1 + i % 9}-1{i % 10},"
+    f"{'yes' if i % 4 == 0 else 'no'}\n"
+    for i in range(1, 121)
+)
+
+
+def uploaded_file(content: bytes | str, name: str = "customers.csv"):
+    """An upload as Django's handlers deliver it: a temporary file on disk."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    data = content.encode() if isinstance(content, str) else content
+    upload = TemporaryUploadedFile(name, "application/octet-stream", len(data), None)
+    upload.write(data)
+    upload.seek(0)
+    return upload
+
+
+def process_now(version) -> None:
+    """Run a version's processing in this process, as the worker would (the queued task is
+    never sent inside a test transaction)."""
+    from datasets import processing
+
+    version.refresh_from_db()
+    processing.run(version_id=version.pk, token=version.task_id)
+    version.refresh_from_db()
+
+
+def make_dataset(
+    project: Project,
+    actor: User,
+    name: str | None = None,
+    content: bytes | str = SAMPLE_CSV,
+    filename: str = "customers.csv",
+    process: bool = True,
+):
+    """A dataset from `content`, processed to ready (or failed) unless `process` is False."""
+    from datasets import services as dataset_services
+
+    dataset = dataset_services.create_dataset(
+        actor=actor, project=project, name=name or f"Dataset {next(_seq)}", upload=uploaded_file(content, filename)
+    )
+    if process:
+        process_now(dataset.latest_version)
+        dataset.refresh_from_db()
+    return dataset
