@@ -5,6 +5,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import MeViewSet, TokenViewSet
+from datasets.api import DatasetVersionViewSet, DatasetViewSet, SqlConnectionViewSet
 from projects.api import AuditViewSet, InvitationViewSet, MemberViewSet, ProjectViewSet, ShareViewSet, WorkspaceViewSet
 
 app_name = "api"
@@ -18,6 +19,9 @@ router.register("workspaces/<int:workspace_pk>/invitations", InvitationViewSet, 
 router.register("workspaces/<int:workspace_pk>/audit", AuditViewSet, basename="workspace-audit")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("projects/<int:project_pk>/shares", ShareViewSet, basename="project-share")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("datasets/<int:dataset_pk>/versions", DatasetVersionViewSet, basename="dataset-version")
+router.register("sql-connections", SqlConnectionViewSet, basename="sql-connection")
 
 urlpatterns = [
     path("me/", MeViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="me-detail"),

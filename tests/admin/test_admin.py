@@ -11,6 +11,7 @@ from django.urls import reverse
 from guardian.shortcuts import get_perms
 
 from accounts.models import ApiToken, User
+from datasets import services as dataset_services
 from projects import permissions, services
 from projects.models import AuditEvent, Invitation, Membership, Project, Workspace
 from tests import factories
@@ -74,6 +75,12 @@ def populated(workspace, owner, project, editor, viewer, sharee):
     app = SocialApp.objects.create(provider="github", name="GitHub", client_id="id", secret="secret")
     account = SocialAccount.objects.create(user=owner, provider="github", uid="42")
     SocialToken.objects.create(app=app, account=account, token="token")
+    factories.make_dataset(project, owner, "Customers")
+    old = factories.make_dataset(project, owner, "Old data", process=False)
+    dataset_services.delete_dataset(actor=owner, dataset=old)
+    dataset_services.create_connection(
+        actor=owner, project=project, name="Warehouse", url="postgresql://reader:pw@db.example.com/sales"
+    )
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
 

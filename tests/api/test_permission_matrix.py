@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from automl_site import api_urls
+from datasets import services as dataset_services
 from projects.models import Invitation
 from tests import factories
 from tests.conftest import token_client
@@ -27,6 +28,7 @@ class Row:
     name: str
     kwargs: object = None  # ctx -> URL kwargs
     body: object = None  # a dict, or ctx -> dict
+    fmt: str = "json"  # "multipart" for file uploads
 
     def statuses(self) -> dict[str, int]:
         return statuses(self.expected)
@@ -71,6 +73,43 @@ def new_project(ctx):
     return {"workspace": ctx.workspace.pk, "name": "P"}
 
 
+def dset(ctx):
+    return {"pk": ctx.dataset.pk}
+
+
+def dset_child(ctx):
+    return {"dataset_pk": ctx.dataset.pk}
+
+
+def first_version(ctx):
+    return {"dataset_pk": ctx.dataset.pk, "number": 1}
+
+
+def conn(ctx):
+    return {"pk": ctx.connection.pk}
+
+
+def new_dataset(ctx):
+    return {"project": ctx.project.pk, "name": "D", "file": factories.uploaded_file("a,b\n1,2\n", "d.csv")}
+
+
+def new_version(ctx):
+    return {"file": factories.uploaded_file("a,b\n1,2\n", "d.csv")}
+
+
+def sql_import(ctx):
+    return {"project": ctx.project.pk, "name": "S", "connection": ctx.connection.pk, "query": "SELECT 1"}
+
+
+def new_connection(ctx):
+    return {"project": ctx.project.pk, "name": "C", "url": "postgresql://u:p@db.example.com/x"}
+
+
+def url_test(ctx):
+    return {"project": ctx.project.pk, "url": LOCAL_POSTGRES}
+
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 INVITE = {"email": "new@example.com", "role": "viewer"}
 SHARE = {"email": "stranger@example.com", "role": "viewer"}
 
@@ -105,6 +144,30 @@ MATRIX = [
     Row("200 200 403 403 404 403 401", "get", "project-share-list", prj_child),
     Row("201 201 403 403 404 403 401", "post", "project-share-list", prj_child, SHARE),
     Row("204 204 403 403 404 403 401", "delete", "project-share-detail", share),
+    Row("200 200 200 200 200 200 401", "get", "dataset-list"),
+    Row("201 201 201 400 400 400 401", "post", "dataset-list", body=new_dataset, fmt="multipart"),
+    Row("200 200 200 200 404 200 401", "get", "dataset-detail", dset),
+    Row("200 200 200 403 404 403 401", "patch", "dataset-detail", dset, body={"description": "d"}),
+    Row("204 204 403 403 404 403 401", "delete", "dataset-detail", dset),
+    Row("200 200 200 200 404 200 401", "get", "dataset-preview", dset),
+    Row("200 200 200 200 404 200 401", "get", "dataset-profile", dset),
+    Row(
+        "202 202 202 403 404 403 401",
+        "patch",
+        "dataset-schema",
+        dset,
+        {"columns": [{"name": "plan", "role": "ignore"}]},
+    ),
+    Row("201 201 201 400 400 400 401", "post", "dataset-import-sql", body=sql_import),
+    Row("200 200 200 200 404 200 401", "get", "dataset-version-list", dset_child),
+    Row("201 201 201 403 404 403 401", "post", "dataset-version-list", dset_child, new_version, fmt="multipart"),
+    Row("200 200 200 200 404 200 401", "get", "dataset-version-detail", first_version),
+    Row("200 200 200 200 200 200 401", "get", "sql-connection-list"),
+    Row("201 201 201 400 400 400 401", "post", "sql-connection-list", body=new_connection),
+    Row("200 200 200 200 404 200 401", "get", "sql-connection-detail", conn),
+    Row("204 204 204 403 404 403 401", "delete", "sql-connection-detail", conn),
+    Row("200 200 200 403 404 403 401", "post", "sql-connection-test", conn),
+    Row("200 200 200 400 400 400 401", "post", "sql-connection-test-url", body=url_test),
 ]
 
 
@@ -128,7 +191,11 @@ def ctx(owner, workspace, project, sharee):
     factories.make_user("stranger@example.com")
     invitation, _ = Invitation.new(workspace=workspace, email="invitee@example.com", role="viewer", invited_by=owner)
     owner_token, _ = ApiToken.issue(user=owner, name="owner's")
+    dataset = factories.make_dataset(project, owner, "Customers")
+    connection = dataset_services.create_connection(actor=owner, project=project, name="PG", url=LOCAL_POSTGRES)
     return SimpleNamespace(
+        dataset=dataset,
+        connection=connection,
         workspace=workspace,
         project=project,
         sharee=sharee,
@@ -143,7 +210,7 @@ def ctx(owner, workspace, project, sharee):
 def test_matrix(row, role, ctx, request, admin_user, editor, viewer, outsider):
     client = APIClient() if role == "anonymous" else token_client(request.getfixturevalue(role))
     url = api_url(row.name, **(row.kwargs(ctx) if row.kwargs else {}))
-    response = getattr(client, row.method)(url, row.request_body(ctx), format="json")
+    response = getattr(client, row.method)(url, row.request_body(ctx), format=row.fmt)
     expected = row.statuses()[role]
     assert response.status_code == expected, (row.method, url, role, response.content[:300])
     if expected == 401:
