@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("healthz/", views.health, name="health"),
     path("", include("projects.urls")),
+    path("", include("datasets.urls")),
 ]
 
 handler400 = "automl_site.views.bad_request"

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import ApiToken
 from automl_site.routing import websocket_urlpatterns
+from datasets import services as dataset_services
 from projects import services
 from projects.models import Invitation
 
@@ -70,6 +71,31 @@ def owners_token(ctx):
     return {"pk": ctx.owner_token.pk}
 
 
+def dset(ctx):
+    return {"pk": ctx.dataset.pk}
+
+
+def conn(ctx):
+    return {"pk": ctx.connection.pk}
+
+
+def upload_form(ctx):
+    return {"name": "Uploaded", "file": factories.uploaded_file("a,b\n1,2\n", "d.csv")}
+
+
+def version_form(ctx):
+    return {"file": factories.uploaded_file("a,b\n1,2\n", "d.csv")}
+
+
+def sql_form(ctx):
+    return {"name": "From SQL", "connection": ctx.connection.pk, "query": "SELECT 1 AS a"}
+
+
+def connection_test_form(ctx):
+    return {"connection": ctx.connection.pk}
+
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARE_FORM = {"email": "stranger@example.com", "role": "viewer"}
 PROJECT_FORM = {"name": "Renamed", "description": "", "problem_type": "regression", "target_column": ""}
 
@@ -111,6 +137,27 @@ ROWS = [
     Row("project_sharing", "get", "200 200 403 403 404 403 302", prj),
     Row("project_sharing", "post", "302 302 403 403 404 403 302", prj, SHARE_FORM),
     Row("project_unshare", "post", "302 302 403 403 404 403 302", sharee),
+    Row("dataset_list", "get", "200 200 200 200 404 200 302", prj),
+    Row("dataset_upload", "get", "200 200 200 403 404 403 302", prj),
+    Row("dataset_upload", "post", "302 302 302 403 404 403 302", prj, upload_form),
+    Row("dataset_import_sql", "get", "200 200 200 403 404 403 302", prj),
+    Row("dataset_import_sql", "post", "302 302 302 403 404 403 302", prj, sql_form),
+    Row("sql_connection_create", "post", "302 302 302 403 404 403 302", prj, {"name": "Other", "url": LOCAL_POSTGRES}),
+    Row("sql_connection_test", "post", "200 200 200 403 404 403 302", prj, connection_test_form),
+    Row("sql_connection_delete", "post", "302 302 302 403 404 403 302", conn),
+    Row("dataset_new_version", "get", "200 200 200 403 404 403 302", dset),
+    Row("dataset_new_version", "post", "302 302 302 403 404 403 302", dset, version_form),
+    Row("dataset_versions", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_progress", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_edit", "get", "200 200 200 403 404 403 302", dset),
+    Row("dataset_edit", "post", "302 302 302 403 404 403 302", dset, {"name": "Renamed", "description": ""}),
+    Row("dataset_delete", "post", "302 302 403 403 404 403 302", dset),
+    Row("dataset_detail", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_rows", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_schema", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_schema", "post", "302 302 302 403 404 403 302", dset, {"col-0-name": "plan", "col-0-role": "ignore"}),
+    Row("dataset_profile", "get", "200 200 200 200 404 200 302", dset),
+    Row("dataset_charts", "get", "200 200 200 200 404 200 302", dset),
     Row("health", "get", "200 200 200 200 200 200 200"),
     Row("api-schema", "get", "200 200 200 200 200 200 200"),
     Row("api-docs", "get", "200 200 200 200 200 200 200"),
@@ -138,9 +185,13 @@ def ctx(owner, workspace, admin_user, editor, viewer, outsider, project, sharee)
     invitation, raw = services.invite_member(actor=owner, workspace=workspace, email="new@example.org", role="viewer")
     outsider_invitation, _ = Invitation.new(workspace=workspace, email=outsider.email, role="viewer", invited_by=owner)
     owner_token, _ = ApiToken.issue(user=owner, name="owner's")
+    dataset = factories.make_dataset(project, owner, "Customers")
+    connection = dataset_services.create_connection(actor=owner, project=project, name="PG", url=LOCAL_POSTGRES)
     users = {"owner": owner, "admin_user": admin_user, "editor": editor, "viewer": viewer}
     users |= {"outsider": outsider, "sharee": sharee, "anonymous": None}
     return SimpleNamespace(
+        dataset=dataset,
+        connection=connection,
         workspace=workspace,
         project=project,
         target_membership=target_membership,
@@ -200,5 +251,6 @@ def test_every_route_is_in_a_matrix():
 
 
 def test_every_websocket_route_is_tested():
-    # The one WebSocket route is covered role by role in tests/projects/test_pages.py.
-    assert [p.name for p in websocket_urlpatterns] == ["ws_workspace_activity"]
+    # Each WebSocket route is covered role by role: the audit log in tests/projects/test_pages.py,
+    # dataset progress in tests/datasets/test_progress_socket.py.
+    assert [p.name for p in websocket_urlpatterns] == ["ws_workspace_activity", "ws_dataset_progress"]
