@@ -57,12 +57,15 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def celery_worker(queues: str = "default,training", concurrency: int = 1):
-    """Start `celery worker` and wait until it answers a control ping."""
+def celery_worker(queues: str = "default,training", concurrency: int = 1, env: dict | None = None):
+    """Start `celery worker` and wait until it answers a control ping.
+
+    `env` adds environment variables (for example the S3 storage settings) to the worker's."""
     from automl_site.celery import app
 
     name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
-    log = _log_file("worker")
+    # A log of its own: a test may run two workers at once and read what one of them did.
+    log = _log_file(f"worker-{name.split('@')[0]}")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -83,7 +86,7 @@ def celery_worker(queues: str = "default,training", concurrency: int = 1):
             "--without-mingle",
         ],
         cwd=BASE,
-        env=child_env(),
+        env=child_env(**(env or {})),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -93,6 +96,7 @@ def celery_worker(queues: str = "default,training", concurrency: int = 1):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The test worker did not start; see {log.name}")
         proc.worker_name = name
+        proc.log_path = Path(log.name)
         yield proc
     finally:
         _stop(proc)
@@ -106,8 +110,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def web_server():
-    """Start the ASGI app under uvicorn, as `make run` does; yields its base URL."""
+def web_server(env: dict | None = None):
+    """Start the ASGI app under uvicorn, as `make run` does; yields its base URL.
+
+    `env` adds environment variables (storage settings, upload limit...) to the server's."""
     port = free_port()
     log = _log_file("web")
     proc = subprocess.Popen(
@@ -124,7 +130,7 @@ def web_server():
             "warning",
         ],
         cwd=BASE,
-        env=child_env(ACCOUNT_RATE_LIMITS_ENABLED="0"),
+        env=child_env(**{"ACCOUNT_RATE_LIMITS_ENABLED": "0", **(env or {})}),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
