@@ -1,6 +1,5 @@
 """Pearson and Spearman matrices, their column cap, and the ranking they rest on."""
 
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
