@@ -2,44 +2,16 @@
 
 import pytest
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
-from django.test import Client
 
 from datasets import processing
 from datasets.models import DatasetVersion
 from datasets.progress import ProgressReporter
 from tests import factories
+from tests.websocket import connect, disconnect, receive_text, ws_headers
 
 
-def _headers(user) -> list:
-    headers = [(b"origin", b"http://testserver")]
-    if user is not None:
-        client = Client()
-        client.force_login(user)
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return headers
-
-
-async def _connect(dataset_id: int, headers):
-    from automl_site.asgi import application
-
-    path = f"/ws/datasets/{dataset_id}/progress/"
-    scope = {"type": "websocket", "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers}
-    communicator = ApplicationCommunicator(application, {**scope, "subprotocols": [], "client": ("127.0.0.1", 1)})
-    await communicator.send_input({"type": "websocket.connect"})
-    answer = await communicator.receive_output(timeout=5)
-    return communicator, answer["type"] == "websocket.accept", answer.get("code")
-
-
-async def _receive_text(communicator) -> str:
-    message = await communicator.receive_output(timeout=5)
-    assert message["type"] == "websocket.send", message
-    return message["text"]
-
-
-async def _disconnect(communicator) -> None:
-    await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
-    await communicator.wait(timeout=5)
+def _connect(dataset_id: int, headers):
+    return connect(f"/ws/datasets/{dataset_id}/progress/", headers)
 
 
 @pytest.fixture
@@ -50,19 +22,19 @@ def processing_dataset(project, owner):
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_pushed_live_to_a_viewer(processing_dataset, viewer):
     version = processing_dataset.latest_version
-    headers = _headers(viewer)
+    headers = ws_headers(viewer)
 
     async def scenario():
         from channels.db import database_sync_to_async
 
         communicator, connected, _ = await _connect(processing_dataset.pk, headers)
         assert connected
-        first = await _receive_text(communicator)
+        first = await receive_text(communicator)
         await database_sync_to_async(processing.claim)(version.pk, version.task_id)
         fresh = await database_sync_to_async(DatasetVersion.objects.get)(pk=version.pk)
         await database_sync_to_async(ProgressReporter(fresh))(65, "Profiling")
-        update = await _receive_text(communicator)
-        await _disconnect(communicator)
+        update = await receive_text(communicator)
+        await disconnect(communicator)
         return first, update
 
     first, update = async_to_sync(scenario)()
@@ -85,11 +57,11 @@ def test_progress_is_pushed_live_to_a_viewer(processing_dataset, viewer):
 )
 def test_who_may_watch_progress(processing_dataset, who, allowed, request):
     user = None if who == "anonymous" else request.getfixturevalue(who)
-    headers = _headers(user)
+    headers = ws_headers(user)
 
     async def scenario():
         communicator, connected, code = await _connect(processing_dataset.pk, headers)
-        await _disconnect(communicator)
+        await disconnect(communicator)
         return connected, code
 
     connected, code = async_to_sync(scenario)()
@@ -101,11 +73,11 @@ def test_who_may_watch_progress(processing_dataset, who, allowed, request):
 @pytest.mark.django_db(transaction=True)
 def test_a_deleted_dataset_cannot_be_watched(processing_dataset, owner):
     processing_dataset.soft_delete(by=owner)
-    headers = _headers(owner)
+    headers = ws_headers(owner)
 
     async def scenario():
         communicator, connected, code = await _connect(processing_dataset.pk, headers)
-        await _disconnect(communicator)
+        await disconnect(communicator)
         return connected, code
 
     assert async_to_sync(scenario)() == (False, 4403)

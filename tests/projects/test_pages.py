@@ -3,7 +3,6 @@ live audit log over its WebSocket."""
 
 import pytest
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
 from django.test import Client
 from django.urls import reverse
 
@@ -11,6 +10,7 @@ from projects import services
 from projects.context_processors import SESSION_KEY
 from projects.models import AuditEvent, Project, Workspace
 from tests import factories
+from tests.websocket import connect, disconnect, receive_text, ws_headers
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -403,41 +403,13 @@ def test_audit_row_oob_partial_renders_one_row(workspace, project):
 # --- Live audit over the WebSocket -----------------------------------------------------
 
 
-def _ws_headers(user) -> list:
-    headers = [(b"origin", b"http://testserver")]
-    if user is not None:
-        client = client_for(user)
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return headers
-
-
-async def _connect(workspace_id: int, headers):
-    """Open the socket the way a browser would. (channels.testing.WebsocketCommunicator is the
-    same thing, but importing channels.testing needs daphne, which the platform does not use.)"""
-    from automl_site.asgi import application
-
-    path = f"/ws/workspaces/{workspace_id}/activity/"
-    scope = {"type": "websocket", "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers}
-    communicator = ApplicationCommunicator(application, {**scope, "subprotocols": [], "client": ("127.0.0.1", 1)})
-    await communicator.send_input({"type": "websocket.connect"})
-    answer = await communicator.receive_output(timeout=5)
-    return communicator, answer["type"] == "websocket.accept", answer.get("code")
-
-
-async def _receive_text(communicator) -> str:
-    message = await communicator.receive_output(timeout=5)
-    assert message["type"] == "websocket.send", message
-    return message["text"]
-
-
-async def _disconnect(communicator) -> None:
-    await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
-    await communicator.wait(timeout=5)
+def _connect(workspace_id: int, headers):
+    return connect(f"/ws/workspaces/{workspace_id}/activity/", headers)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_receives_new_audit_rows_live(workspace, owner, admin_user):
-    headers = _ws_headers(admin_user)
+    headers = ws_headers(admin_user)
 
     async def scenario():
         from channels.db import database_sync_to_async
@@ -445,8 +417,8 @@ def test_admin_receives_new_audit_rows_live(workspace, owner, admin_user):
         communicator, connected, _ = await _connect(workspace.pk, headers)
         assert connected
         await database_sync_to_async(services.create_project)(actor=owner, workspace=workspace, name="Live one")
-        html = await _receive_text(communicator)
-        await _disconnect(communicator)
+        html = await receive_text(communicator)
+        await disconnect(communicator)
         return html
 
     html = async_to_sync(scenario)()
@@ -457,11 +429,11 @@ def test_admin_receives_new_audit_rows_live(workspace, owner, admin_user):
 @pytest.mark.parametrize("who", ["viewer", "editor", "outsider", "anonymous"])
 def test_others_are_refused_the_live_audit(workspace, who, request):
     user = None if who == "anonymous" else request.getfixturevalue(who)
-    headers = _ws_headers(user)
+    headers = ws_headers(user)
 
     async def scenario():
         communicator, connected, code = await _connect(workspace.pk, headers)
-        await _disconnect(communicator)
+        await disconnect(communicator)
         return connected, code
 
     connected, code = async_to_sync(scenario)()
