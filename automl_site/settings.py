@@ -300,7 +300,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
-    "DESCRIPTION": "Workspaces, projects and (in later versions) datasets, jobs and models.",
+    "DESCRIPTION": "Workspaces, projects and datasets; training jobs and models in later versions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -31,13 +31,11 @@ class PreviewError(ValueError):
     """A bad request for a page (unknown sort column, version not ready)."""
 
 
-def _clean(value):
+def _clean(value, dates_only: bool = False):
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, datetime):
-        if value.time() == datetime.min.time() and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
+        return value.date().isoformat() if dates_only else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -47,6 +45,12 @@ def _clean(value):
     if isinstance(value, list | dict):
         return json.dumps(value, default=str)
     return value
+
+
+def _all_midnight(values: list) -> bool:
+    """A column of dates without times reads better without "00:00:00" on every row."""
+    stamps = [v for v in values if isinstance(v, datetime)]
+    return bool(stamps) and all(v.time() == datetime.min.time() and v.tzinfo is None for v in stamps)
 
 
 def _parquet(version: DatasetVersion) -> pq.ParquetFile:
@@ -138,7 +142,8 @@ def read_page(
     typed, _ = apply_types(table, schema)
     names = typed.column_names
     data = [typed.column(i).to_pylist() for i in range(len(names))]
-    rows = [[_clean(col[r]) for col in data] for r in range(typed.num_rows)]
+    dates_only = [_all_midnight(col) for col in data]
+    rows = [[_clean(col[r], dates_only[i]) for i, col in enumerate(data)] for r in range(typed.num_rows)]
     return {
         "columns": [{"name": c["name"], "type": c["type"], "role": c["role"]} for c in schema],
         "rows": rows,
