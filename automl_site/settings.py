@@ -155,7 +155,12 @@ def _celery_broker_url(redis_url: str) -> str:
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "automl")},
+        "CONFIG": {
+            # redis-py 8 times reads out after 5 s, exactly the channel layer's blocking wait
+            # for a message: a quiet socket would then fail. Allow well beyond that wait.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": env_str("CHANNELS_PREFIX", "automl"),
+        },
     }
 }
 

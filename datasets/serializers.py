@@ -142,6 +142,14 @@ class DatasetUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(required=False)
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
 
+    def validate(self, attrs):
+        # A schema sent here would otherwise be dropped silently with a 200.
+        if "columns" in self.initial_data:
+            raise serializers.ValidationError(
+                {"columns": ["Change the schema with PATCH /api/v1/datasets/{id}/schema/."]}
+            )
+        return attrs
+
 
 READ_OPTIONS = ("delimiter", "encoding", "decimal", "header", "sheet")
 

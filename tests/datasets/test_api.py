@@ -213,6 +213,14 @@ def test_rename_and_describe(project, owner, editor, viewer):
     assert Dataset.objects.get(pk=dataset.pk).name == "Clients"
 
 
+def test_a_schema_sent_to_the_dataset_is_refused_not_dropped(project, owner):
+    dataset = factories.make_dataset(project, owner, "Customers")
+    body = {"columns": [{"name": "age", "role": "target"}]}
+    response = token_client(owner).patch(api_url("dataset-detail", pk=dataset.pk), body, format="json")
+    assert response.status_code == 400
+    assert "/schema/" in response.json()["columns"][0]
+
+
 def test_delete_needs_an_admin(project, owner, admin_user, editor, outsider):
     dataset = factories.make_dataset(project, owner, "Customers")
     url = api_url("dataset-detail", pk=dataset.pk)

@@ -81,3 +81,29 @@ def test_a_deleted_dataset_cannot_be_watched(processing_dataset, owner):
         return connected, code
 
     assert async_to_sync(scenario)() == (False, 4403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quiet_socket_still_gets_the_next_update(processing_dataset, owner):
+    """Processing can go quiet for a while (a long query, a big profile): the connection to
+    the channel layer must outlast Redis's blocking read, not time out and drop the page."""
+    import asyncio
+
+    version = processing_dataset.latest_version
+    headers = ws_headers(owner)
+
+    async def scenario():
+        from channels.db import database_sync_to_async
+
+        communicator, connected, _ = await _connect(processing_dataset.pk, headers)
+        assert connected
+        await receive_text(communicator)
+        await asyncio.sleep(7)
+        await database_sync_to_async(processing.claim)(version.pk, version.task_id)
+        fresh = await database_sync_to_async(DatasetVersion.objects.get)(pk=version.pk)
+        await database_sync_to_async(ProgressReporter(fresh))(80, "Saving")
+        update = await receive_text(communicator)
+        await disconnect(communicator)
+        return update
+
+    assert "Saving" in async_to_sync(scenario)()
