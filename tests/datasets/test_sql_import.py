@@ -124,7 +124,10 @@ def scratch(request):
         _create_database(dialect, admin_url)
         admin = _admin_connect(dialect, admin_url, SCRATCH_DB)
     except (psycopg.OperationalError, pymysql.err.OperationalError) as exc:
-        pytest.skip(f"{dialect} server at {admin_url.host}:{admin_url.port} is not reachable: {exc}")
+        reason = f"{dialect} server at {admin_url.host}:{admin_url.port} is not reachable: {exc}"
+        if os.environ.get("AUTOML_TEST_REQUIRE_SQL_SERVERS"):
+            pytest.fail(reason)  # CI starts both servers: an unreachable one is a failure there
+        pytest.skip(reason)
     suffix = uuid.uuid4().hex[:12]
     table, writer = f"t_{suffix}", f"writer_{suffix}"
     placeholders = ", ".join(["%s"] * len(COLUMNS))
@@ -250,12 +253,11 @@ def test_a_write_through_a_function_is_refused(scratch):
 
 
 def test_a_data_modifying_cte_is_refused(scratch):
-    if scratch.dialect != "postgresql":
-        pytest.skip("data-modifying WITH is PostgreSQL's")
     query = f"WITH gone AS (DELETE FROM {scratch.table} RETURNING *) SELECT * FROM gone"
     with pytest.raises(sql.SqlImportError) as caught:
         sql.read_query(scratch.url, query, timeout_s=10)
-    assert "read-only" in caught.value.message
+    if scratch.dialect == "postgresql":
+        assert "read-only" in caught.value.message  # MariaDB has no such WITH: a syntax error
     assert scratch.count() == len(ROWS)
 
 
