@@ -146,9 +146,10 @@ EMBEDDED_REDIS = not env_str("REDIS_URL")
 
 
 def _celery_broker_url(redis_url: str) -> str:
-    # kombu spells a Unix-socket Redis as redis+socket://; redis-py and channels as unix://.
+    # kombu spells a Unix-socket Redis as redis+socket:// (its database as ?virtual_host=N);
+    # redis-py and channels as unix:// (?db=N).
     if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url[len("unix://") :]
+        return "redis+socket://" + redis_url[len("unix://") :].replace("?db=", "?virtual_host=")
     return redis_url
 
 

@@ -128,6 +128,19 @@ class DatasetVersion(models.Model):
         ordering = ["dataset", "-number"]
         constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="unique_dataset_version_number")]
 
+    # What a processing run writes besides its state.
+    PROCESSED_FIELDS = (
+        "detected",
+        "warnings",
+        "columns",
+        "n_rows",
+        "n_columns",
+        "memory_bytes",
+        "raw_key",
+        "parquet_key",
+        "profile_key",
+    )
+
     def __str__(self) -> str:
         return f"{self.dataset.name} v{self.number}"
 
@@ -176,7 +189,8 @@ class DatasetVersion(models.Model):
         self.progress = 100
         self.stage = "Ready"
         self.finished_at = timezone.now()
-        self.save()
+        # Named fields: a row deleted meanwhile raises instead of being inserted again.
+        self.save(update_fields=[*self.PROCESSED_FIELDS, "status", "progress", "stage", "finished_at"])
 
     def mark_failed(self, reason: str) -> None:
         self.status = self.Status.FAILED

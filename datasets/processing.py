@@ -65,11 +65,20 @@ def run(*, version_id: int, token: str) -> None:
             table = pq.read_table(storage.local_path(version.parquet_key), memory_map=True)
             version.warnings = [w for w in version.warnings if w.get("stage") == "read"]
         _profile(version, table, report)
+        version.mark_ready()
     except Exception as exc:
+        if not DatasetVersion.objects.filter(pk=version.pk).exists():
+            _forget(version, first_run=first_run)
+            return
         _fail(version, exc, first_run=first_run)
     else:
-        version.mark_ready()
         broadcast(version)
+
+
+def _forget(version: DatasetVersion, *, first_run: bool) -> None:
+    """The version was deleted while it was processed: drop what this run wrote, quietly."""
+    log.info("Dataset version %s was deleted during processing; its new files are removed.", version.pk)
+    storage.delete_keys([version.parquet_key, version.profile_key] + ([version.raw_key] if first_run else []))
 
 
 def _ingest(version: DatasetVersion, report: ProgressReporter) -> pa.Table:

@@ -115,7 +115,7 @@ def web_server(env: dict | None = None):
 
     `env` adds environment variables (storage settings, upload limit...) to the server's."""
     port = free_port()
-    log = _log_file("web")
+    log = _log_file(f"web-{port}")
     proc = subprocess.Popen(
         [
             sys.executable,

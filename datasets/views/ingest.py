@@ -6,12 +6,13 @@ every ingestion view through this module.
 Uploads are posted by static/js/upload.js with XMLHttpRequest (for a real progress bar) and
 the htmx request headers, so a successful upload answers with an HX-Redirect to the dataset
 page, and a refused one with the form fragment showing why. Without JavaScript the same form
-posts normally and gets a 302 or the page with its errors.
+posts normally and gets a 302 or the page with its errors. The project page's Datasets card
+posts the compact form of the same include to `dataset_upload` (htmx target `project-upload`)
+and gets the compact form back when the file is refused.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -46,10 +47,9 @@ __all__ = [
 
 # The element whose content the upload form fragment replaces (upload.html, new_version.html).
 UPLOAD_TARGET = "upload-form"
-
-
-def _upload_limits() -> dict:
-    return {"max_upload_bytes": settings.DATASET_MAX_UPLOAD_BYTES}
+# The element holding the compact drop zone on the project page (projects/project_detail.html).
+COMPACT_UPLOAD_TARGET = "project-upload"
+UPLOAD_FORM_TEMPLATE = "datasets/includes/ingest_upload_form.html"
 
 
 def _bind_upload(request, form_class):
@@ -112,8 +112,10 @@ def dataset_upload(request, pk):
                 return redirect_after_post(request, _dataset_url(dataset))
     else:
         form = UploadForm()
-    context = {**project_page_context(request.user, project), **_upload_limits(), "form": form}
+    context = {**project_page_context(request.user, project), "form": form}
     status = form_error_status(request) if form.errors else 200
+    if wants_fragment(request, COMPACT_UPLOAD_TARGET):
+        return render(request, UPLOAD_FORM_TEMPLATE, {**context, "compact": True}, status=status)
     if wants_fragment(request, UPLOAD_TARGET):
         return render(request, "datasets/upload.html#upload-form", context, status=status)
     return render(request, "datasets/upload.html", context, status=status)
@@ -162,7 +164,6 @@ def dataset_new_version(request, pk):
                 return redirect_after_post(request, _dataset_url(dataset))
     context = {
         **project_page_context(request.user, project),
-        **_upload_limits(),
         "dataset": dataset,
         "form": upload_form,
         "sql_form": sql_form,

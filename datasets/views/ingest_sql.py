@@ -80,30 +80,56 @@ def dataset_import_sql(request, pk):
     return render(request, "datasets/import_sql.html", context, status=status)
 
 
+def _try_connection(actor, project, *, url: str = "", connection: SqlConnection | None = None) -> tuple[bool, str]:
+    """(worked, readable message) of a connection test; never raises for a misbehaving database."""
+    try:
+        return True, services.test_connection(actor=actor, project=project, url=url, connection=connection)
+    except ValidationError as exc:
+        return False, " ".join(exc.messages)
+    except Exception as exc:  # a driver failing in a way sql.py does not translate
+        log.warning("Connection test failed unexpectedly: %r", exc)
+        return False, "The connection failed unexpectedly. Check the host, port and database name, then try again."
+
+
+def _saved_message(connection: SqlConnection, test: dict) -> tuple[str, str]:
+    """(level, text) telling that the connection was saved and how its first test went."""
+    if test["ok"]:
+        return "success", f"Connection “{connection.name}” saved and tested: {test['message']}"
+    return "warning", f"Connection “{connection.name}” saved, but the test failed: {test['message']}"
+
+
 @login_required
 @require_POST
 def connection_create(request, pk):
-    """Save a connection. From the page's htmx form: the updated connection list, the import
-    form's connection choice (out of band, with the new one selected) and a toast."""
+    """Save a connection, then test it at once (the list then shows it as tested, and the user
+    learns straight away whether it works; it is kept either way). From the page's htmx form:
+    the updated connection list, the import form's connection choice (out of band, with the new
+    one selected) and a toast with the test's result."""
     project = project_for(request, pk, "change")
     form = ConnectionForm(request.POST)
-    connection = None
+    connection = test = None
     if form.is_valid():
         try:
             connection = services.create_connection(actor=request.user, project=project, **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
+    if connection:
+        ok, result = _try_connection(request.user, project, connection=connection)
+        test = {"ok": ok, "message": result}
     if request.htmx:
         selected = connection.pk if connection else None
         context = _context(request, project, connection_form=None if connection else form, selected=selected)
         context["created"] = connection
+        context["created_test"] = test
         response = render(request, "datasets/import_sql.html#connections", context)
         if connection:
+            level, saved = _saved_message(connection, test)
             response.write(render(request, "datasets/import_sql.html#connection-choice-oob", context).content)
-            response.write(toast_html(f"Connection “{connection.name}” saved."))
+            response.write(toast_html(saved, level))
         return response
     if connection:
-        messages.success(request, f"Connection “{connection.name}” saved.")
+        level, saved = _saved_message(connection, test)
+        messages.add_message(request, messages.SUCCESS if test["ok"] else messages.WARNING, saved)
         url = reverse("dataset_import_sql", args=[project.pk])
         return redirect_after_post(request, f"{url}?connection={connection.pk}")
     context = _context(request, project, connection_form=form)
@@ -133,14 +159,7 @@ def connection_test(request, pk):
     elif not url and connection is None:
         message = "That connection does not exist in this project any more; choose another."
     else:
-        try:
-            message = services.test_connection(actor=request.user, project=project, url=url, connection=connection)
-            ok = True
-        except ValidationError as exc:
-            message = " ".join(exc.messages)
-        except Exception as exc:  # a driver failing in a way sql.py does not translate
-            log.warning("Connection test failed unexpectedly: %r", exc)
-            message = "The connection failed unexpectedly. Check the host, port and database name, then try again."
+        ok, message = _try_connection(request.user, project, url=url, connection=connection)
     context = {"ok": ok, "message": message}
     status = 200 if ok or request.htmx else 400
     return render(request, "datasets/includes/ingest_connection_test.html", context, status=status)

@@ -4,6 +4,8 @@
      The post carries the htmx headers, so the server answers an HX-Redirect to the dataset
      page, or the form fragment with its errors, which replaces the form here.
      Without this script the same form posts normally.
+     A compact form (form[data-upload-auto], the project page's drop zone) has no submit button:
+     a file dropped or chosen there is sent at once, and a refused one shows why in place.
    - Dataset pages: when #dataset-progress (templates/datasets/includes/progress.html) goes
      from "processing" to ready or failed, by a WebSocket message or by polling, the page's
      <main> is fetched again and swapped in place, so the tabs show the new data at once.
@@ -49,37 +51,58 @@
     slot.hidden = !message;
   }
 
+  function isAuto(form) {
+    return form.hasAttribute("data-upload-auto");
+  }
+
   /* ---- The chosen file ----------------------------------------------------------------- */
+  /* Show the chosen file; false when it is over the size limit (the reason is shown). */
   function showFile(form) {
     const input = fileInput(form);
     const file = input && input.files && input.files[0];
     const summary = form.querySelector("[data-file-summary]");
     const zone = form.querySelector("[data-dropzone]");
     showError(form, "");
-    if (zone) zone.classList.toggle("has-file", Boolean(file));
+    if (zone) {
+      zone.classList.toggle("has-file", Boolean(file));
+      zone.classList.remove("has-error");
+    }
     if (summary) {
       summary.hidden = !file;
       summary.textContent = file ? file.name + " · " + formatBytes(file.size) : "";
     }
-    if (!file) return;
+    if (!file) return false;
     const name = form.querySelector('input[name="name"]');
     if (name) name.placeholder = stem(file.name);
     const max = Number(form.dataset.maxBytes || 0);
-    if (max && file.size > max) showError(form, form.dataset.limitMessage);
+    if (max && file.size > max) {
+      showError(form, form.dataset.limitMessage);
+      return false;
+    }
+    return true;
   }
 
-  function setFile(form, file) {
+  /* A compact form sends the file as soon as it is chosen and fits. */
+  function chosen(form) {
+    if (showFile(form) && isAuto(form)) {
+      if (typeof form.requestSubmit === "function") form.requestSubmit();
+      else start(form);
+    }
+  }
+
+  function setFile(form, file, quiet) {
     const input = fileInput(form);
     if (!input || !file || typeof DataTransfer !== "function") return;
     const transfer = new DataTransfer();
     transfer.items.add(file);
     input.files = transfer.files;
-    showFile(form);
+    if (quiet) showFile(form);
+    else chosen(form);
   }
 
   document.addEventListener("change", function (event) {
     const form = event.target.closest && event.target.closest("form[data-upload]");
-    if (form && event.target.type === "file") showFile(form);
+    if (form && event.target.type === "file" && !form.dataset.uploading) chosen(form);
   });
 
   /* ---- Drag and drop ------------------------------------------------------------------- */
@@ -111,7 +134,8 @@
       el.classList.remove("is-dragover");
     });
     if (!zone || !event.dataTransfer.files.length) return;
-    setFile(zone.closest("form"), event.dataTransfer.files[0]);
+    const form = zone.closest("form");
+    if (form && !form.dataset.uploading) setFile(form, event.dataTransfer.files[0]);
   });
 
   /* ---- Sending with progress ----------------------------------------------------------- */
@@ -126,10 +150,12 @@
   function setUploading(form, xhr) {
     const busy = Boolean(xhr);
     form.dataset.uploading = busy ? "1" : "";
+    form.classList.toggle("is-uploading", busy);
     if (busy) uploads.add(form);
     else uploads.delete(form);
     part(form, "progress").hidden = !busy;
-    part(form, "submit").disabled = busy;
+    const submit = part(form, "submit");
+    if (submit) submit.disabled = busy;
     part(form, "abort").hidden = !busy;
     form._xhr = xhr || null;
   }
@@ -151,6 +177,11 @@
   function failed(form, message) {
     setUploading(form, null);
     setBar(form, 0, false);
+    if (isAuto(form)) {
+      // Empty the picker, so choosing the same file again (e.g. after "Stop upload") sends it.
+      fileInput(form).value = "";
+      showFile(form);
+    }
     showError(form, message);
   }
 
@@ -160,10 +191,11 @@
     if (window.htmx) window.htmx.process(container);
     const fresh = container.querySelector("form[data-upload]");
     if (!fresh) return;
-    // Keep the chosen file unless the file itself was refused (e.g. the name was taken).
+    // Keep the chosen file unless the file itself was refused (e.g. the name was taken), and
+    // never in a compact form, which would send it again.
     const fileField = fileInput(fresh);
-    if (file && fileField && !fileField.closest(".field.has-error")) setFile(fresh, file);
-    const problem = fresh.querySelector(".form-errors, .field.has-error");
+    if (file && fileField && !isAuto(fresh) && !fileField.closest(".field.has-error")) setFile(fresh, file, true);
+    const problem = fresh.querySelector(".form-errors, .field.has-error, [data-upload-error]:not([hidden])");
     if (problem) {
       problem.scrollIntoView({ block: "center", behavior: "smooth" });
       const control = problem.querySelector("input, select, textarea");
@@ -220,11 +252,7 @@
     xhr.send(new FormData(form));
   }
 
-  document.addEventListener("submit", function (event) {
-    const form = event.target;
-    if (!form.matches || !form.matches("form[data-upload]")) return;
-    if (typeof FormData !== "function" || typeof XMLHttpRequest !== "function") return;
-    event.preventDefault();
+  function start(form) {
     if (form.dataset.uploading) return;
     const input = fileInput(form);
     const file = input && input.files && input.files[0];
@@ -239,6 +267,14 @@
     }
     showError(form, "");
     send(form, file);
+  }
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-upload]")) return;
+    if (typeof FormData !== "function" || typeof XMLHttpRequest !== "function") return;
+    event.preventDefault();
+    start(form);
   });
 
   document.addEventListener("click", function (event) {

@@ -290,7 +290,85 @@ def test_the_project_page_lists_its_latest_datasets(owner_client, project, owner
     make_dataset(project, owner, name="Customers")
     page = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
     assert "Customers" in page and "badge-ready" in page
-    assert reverse("dataset_upload", args=[project.pk]) in page and "Upload data" in page
+    assert reverse("dataset_upload", args=[project.pk]) in page and "More options…" in page
+
+
+# --- The drop zone of the project page --------------------------------------------------
+
+# The headers static/js/upload.js sends with the project page's drop zone.
+DROP_ZONE_HEADERS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "project-upload"}
+
+
+def drop_zone_upload(client, project, file):
+    """What the drop zone posts: the file alone (no name, no reading options)."""
+    url = reverse("dataset_upload", args=[project.pk])
+    return client.post(url, {"file": file, "source": "upload"}, **DROP_ZONE_HEADERS)
+
+
+def test_the_project_page_offers_the_drop_zone_to_editors_only(client, project, editor, viewer):
+    url = reverse("project_detail", args=[project.pk])
+    editor_page = login(client, editor).get(url)
+    html = editor_page.content.decode()
+    assert "Drop a data file here or choose one" in text(editor_page)
+    assert re.search(r'<div[^>]*id="project-upload"', html)
+    assert f'action="{reverse("dataset_upload", args=[project.pk])}"' in html and "data-upload-auto" in html
+    assert 'type="file" name="file"' in html and "js/upload.js" in html
+    assert "More options…" in text(editor_page) and "No datasets yet." in text(editor_page)
+
+    viewer_page = login(client, viewer).get(url)
+    assert "No datasets yet" in text(viewer_page)
+    assert "Drop a data file" not in text(viewer_page)
+    assert "data-upload" not in viewer_page.content.decode() and "js/upload.js" not in viewer_page.content.decode()
+
+
+def test_a_drop_zone_upload_creates_the_dataset_and_redirects_to_it(owner_client, project):
+    response = drop_zone_upload(owner_client, project, csv_file("Churn 2024.csv"))
+
+    dataset = Dataset.objects.get(project=project)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("dataset_detail", args=[dataset.pk])
+    assert dataset.name == "Churn 2024"  # the file's stem
+    process_now(dataset.latest_version)
+    assert dataset.latest_version.status == DatasetVersion.Status.READY
+
+
+@pytest.mark.parametrize("content,name,message", BAD_FILES)
+def test_a_file_refused_in_the_drop_zone_answers_the_compact_form(owner_client, project, content, name, message):
+    response = drop_zone_upload(owner_client, project, csv_file(name, content))
+
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx-style: a fragment to show in place
+    assert "<html" not in html and "<main" not in html  # the compact form only, not a page
+    assert "data-upload-auto" in html and "Reading options" not in html
+    error = re.search(r'<p class="upload-error"[^>]*data-upload-error role="alert">(.*?)</p>', html, re.S)
+    assert error and message in text_of(error.group(1))
+    assert "More options…" in html
+    assert not Dataset.objects.exists()
+
+
+def test_a_taken_name_in_the_drop_zone_says_so(owner_client, project, owner):
+    make_dataset(project, owner, name="customers", process=False)
+    response = drop_zone_upload(owner_client, project, csv_file("customers.csv"))
+    assert response.status_code == 200 and "already has a dataset named “customers”" in text(response)
+    assert Dataset.objects.filter(project=project).count() == 1
+
+
+def test_a_file_over_the_limit_in_the_drop_zone_shows_the_limit(owner_client, project, settings):
+    settings.DATASET_MAX_UPLOAD_BYTES = 1024 * 1024
+    response = drop_zone_upload(owner_client, project, csv_file("big.csv", SAMPLE_CSV * 300))
+    assert response.status_code == 200 and "larger than the 1 MB limit" in text(response)
+    assert 'data-max-bytes="1048576"' in response.content.decode()  # the browser checks it next time
+    assert not Dataset.objects.exists()
+
+
+def test_a_viewer_cannot_upload_through_the_drop_zone_url(client, project, viewer):
+    response = drop_zone_upload(login(client, viewer), project, csv_file())
+    assert response.status_code == 403
+    assert not Dataset.objects.exists()
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&#x27;", "'").split())
 
 
 def test_rename_and_describe(owner_client, project, owner):
@@ -335,7 +413,10 @@ def test_import_from_postgresql_end_to_end(owner_client, project):
     assert created.status_code == 200
     connection = SqlConnection.objects.get(project=project)
     fragment = created.content.decode()
-    assert "Connection “Local PostgreSQL” saved." in fragment
+    # Saved and tested at once: the list shows the result, not "Not tested yet".
+    assert "Connection “Local PostgreSQL” saved and tested: " in fragment and "toast-success" in fragment
+    assert "connection-test-ok" in fragment and "Not tested yet" not in fragment
+    assert connection.last_tested_at is not None
     assert re.search(r'<div id="connection-choice"[^>]*hx-swap-oob="true"', fragment)
     assert f'<option value="{connection.pk}" selected>' in fragment
 
@@ -374,6 +455,23 @@ def test_a_saved_connection_never_shows_its_password(owner_client, project):
     assert response.status_code == 302
     page = owner_client.get(response["Location"]).content.decode()
     assert "Local PostgreSQL" in page and "s3cret-pw" not in page
+
+
+def test_a_connection_that_fails_its_first_test_is_saved_with_the_reason(owner_client, project):
+    url = "postgresql://postgres@127.0.0.1:1/postgres"
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "sql-connections"}
+    created = create_connection(owner_client, project, url=url, **headers)
+    assert created.status_code == 200
+    connection = SqlConnection.objects.get(project=project)
+    assert connection.last_tested_at is None
+    fragment = created.content.decode()
+    assert "Connection “Local PostgreSQL” saved, but the test failed: " in fragment and "toast-warning" in fragment
+    assert "connection-test-error" in fragment
+
+    # Without htmx: the same news as a message on the import page.
+    page = create_connection(owner_client, project, url=POSTGRES_URL, name="Good one")
+    assert page.status_code == 302
+    assert "saved and tested: " in text(owner_client.get(page["Location"]))
 
 
 def test_a_bad_url_is_refused_with_a_readable_message(owner_client, project):

@@ -20,7 +20,9 @@ from tests import processes
 
 from .conftest import live_csv, media_files, ragged_late_csv
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The web server and worker outlive each test's flush; reset sequences so the content types
+# they cached keep their ids on PostgreSQL (guardian refuses a stale one).
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, reset_sequences=True)]
 
 
 @pytest.fixture(scope="module")

@@ -178,3 +178,22 @@ def test_the_local_cache_of_remote_files_keeps_to_its_budget(settings, tmp_path)
         os.utime(path, (stamp, stamp))
     storage.evict_cache(keep=folder / "old")
     assert sorted(p.name for p in folder.iterdir()) == ["new", "old"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_deleted_while_it_is_processed_stays_deleted(project, owner, monkeypatch):
+    from datasets import processing
+
+    dataset = factories.make_dataset(project, owner, process=False)
+    version = dataset.latest_version
+    real_read = processing.read_table
+
+    def read_then_lose_the_row(*args, **kwargs):
+        # An operator deletes the dataset for good while the worker is reading it.
+        Dataset.all_objects.filter(pk=dataset.pk).delete()
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "read_table", read_then_lose_the_row)
+    processing.run(version_id=version.pk, token=version.task_id)
+    assert not DatasetVersion.objects.filter(pk=version.pk).exists()
+    assert not default_storage.exists(version.key("data.parquet"))

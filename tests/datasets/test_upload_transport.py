@@ -24,7 +24,9 @@ from tests import processes
 
 from .conftest import live_csv, media_files, multipart_body, multipart_file_header
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The web server and worker outlive each test's flush; reset sequences so the content types
+# they cached keep their ids on PostgreSQL (guardian refuses a stale one).
+pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
 MB = 1024 * 1024
 

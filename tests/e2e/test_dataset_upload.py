@@ -90,7 +90,7 @@ def test_upload_watch_processing_live_then_profile_and_charts(live_url, browser_
 
     sign_in(page, live_url, owner.email)
     page.goto(f"{live_url}/projects/{project.pk}/")
-    page.get_by_role("link", name="Upload data").click()
+    page.get_by_role("link", name="More options…").click()
     expect(page.get_by_role("heading", name="Upload a file")).to_be_visible()
 
     page.locator('input[type="file"]').set_input_files(str(csv))
@@ -202,7 +202,9 @@ def test_import_from_postgresql_in_the_browser(live_url, browser_page, owner):
     expect(page.locator("#new-connection-test")).to_contain_text("PostgreSQL")
     page.get_by_role("button", name="Save connection").click()
     expect(page.locator(".connection-list")).to_contain_text("Local PostgreSQL")
-    expect(page.locator("#toasts")).to_contain_text("Connection “Local PostgreSQL” saved.")
+    # Saving tests it at once: the toast and the list say it works.
+    expect(page.locator("#toasts")).to_contain_text("Connection “Local PostgreSQL” saved and tested: ")
+    expect(page.locator(".connection-list .connection-test-ok")).to_contain_text("PostgreSQL")
     expect(page.get_by_label("Connection", exact=True)).to_have_value(str(project.sql_connections.get().pk))
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#import-test-result")).to_contain_text("PostgreSQL")
@@ -230,3 +232,88 @@ def test_import_from_postgresql_in_the_browser(live_url, browser_page, owner):
     expect(page.get_by_label("SELECT query")).to_have_value(re.compile("generate_series"))
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "sql-4-new-version-narrow")
+
+
+def card_shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("section[aria-labelledby=datasets-heading]").screenshot(path=str(SHOTS / f"dropzone-{name}.png"))
+    page.screenshot(path=str(SHOTS / f"dropzone-{name}-page.png"), full_page=True)
+
+
+def throttle(page, upload_bytes_per_s: int):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": upload_bytes_per_s}
+    cdp.send("Network.emulateNetworkConditions", conditions)
+    return cdp
+
+
+def test_drop_a_file_on_the_project_page_and_follow_it_to_ready(live_url, browser_page, tmp_path, owner):
+    project = make_project(make_workspace(owner, "Retail"), owner, "Churn")
+    csv = tmp_path / "customers.csv"
+    write_customers(csv)
+    page = browser_page
+    sign_in(page, live_url, owner.email)
+    page.goto(f"{live_url}/projects/{project.pk}/")
+    card = page.locator("#project-upload")
+    expect(card).to_contain_text("Drop a data file here or choose one")
+    card_shot(page, "1-idle")
+
+    # A refused file: the reason shows in the card, and the page stays.
+    drop_file(page, "broken.csv", "\x00\x01\x02" * 2000)
+    expect(card.locator("[data-upload-error]")).to_contain_text("binary data")
+    assert page.evaluate("window.location.pathname") == f"/projects/{project.pk}/"
+    assert not Dataset.objects.exists()
+    card_shot(page, "2-refused")
+
+    # Choosing a file sends it at once, with a real progress bar (the network slowed down).
+    cdp = throttle(page, 48 * 1024)
+    card.locator('input[type="file"]').set_input_files(str(csv))
+    expect(card.locator("[data-upload-progress]")).to_be_visible()
+    expect(card.locator("[data-upload-error]")).to_be_hidden()
+    page.wait_for_function(
+        "() => { const p = parseInt(document.querySelector('[data-upload-percent]').textContent, 10);"
+        " return p > 5 && p < 95; }"
+    )
+    expect(card.locator("[data-upload-bytes]")).to_contain_text(re.compile(r"KB of \d+(\.\d)? KB sent"))
+    expect(card.locator("[data-file-summary]")).to_contain_text("customers.csv")
+    card_shot(page, "3-uploading")
+
+    page.wait_for_url(re.compile(r"/datasets/\d+/$"), timeout=60_000)
+    cdp.send("Network.emulateNetworkConditions", NO_THROTTLE)
+    dataset = Dataset.objects.get(project=project)
+    assert dataset.name == "customers"
+    expect(page.locator("#dataset-progress")).to_have_attribute("data-status", "processing")
+    with processes.celery_worker():
+        expect(page.locator(".dataset-header .badge-ready")).to_be_visible(timeout=120_000)
+    dataset.latest_version.refresh_from_db()
+    assert dataset.latest_version.n_rows == ROWS
+
+    # Back on the project page: the dataset is listed, and the same name is refused readably.
+    page.goto(f"{live_url}/projects/{project.pk}/")
+    expect(page.get_by_role("link", name="customers")).to_be_visible()
+    card_shot(page, "4-listed")
+    drop_file(page, "customers.csv", "a,b\n1,2\n")
+    expect(card.locator("[data-upload-error]")).to_contain_text("already has a dataset named “customers”")
+    card_shot(page, "5-name-taken")
+
+    # On a phone and in the dark palette; an upload stopped half way saves nothing.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/projects/{project.pk}/")
+    card_shot(page, "6-narrow")
+    page.emulate_media(color_scheme="dark")
+    cdp = throttle(page, 16 * 1024)
+    orders = tmp_path / "orders.csv"
+    write_customers(orders)
+    card.locator('input[type="file"]').set_input_files(str(orders))
+    page.wait_for_function("() => parseInt(document.querySelector('[data-upload-percent]').textContent, 10) > 3")
+    card_shot(page, "7-narrow-dark-uploading")
+    card.get_by_role("button", name="Stop upload").click()
+    expect(card.locator("[data-upload-error]")).to_contain_text("Upload stopped. Nothing was saved.")
+    card_shot(page, "8-narrow-dark-stopped")
+    cdp.send("Network.emulateNetworkConditions", NO_THROTTLE)
+    assert Dataset.objects.filter(project=project).count() == 1
+    page.set_viewport_size({"width": 1280, "height": 900})
+    drop_file(page, "broken.csv", "\x00\x01\x02" * 2000)
+    expect(card.locator("[data-upload-error]")).to_contain_text("binary data")
+    card_shot(page, "9-dark-refused")
