@@ -349,6 +349,9 @@ DATASET_PROFILE_SAMPLE_ROWS = env_int("AUTOML_PROFILE_SAMPLE_ROWS", 250_000)
 DATASET_CACHE_BYTES = env_int("AUTOML_CACHE_MB", 10240) * 1024 * 1024
 SQL_TIMEOUT_S = env_int("AUTOML_SQL_TIMEOUT_S", 60)
 SQL_ROW_CAP = env_int("AUTOML_SQL_ROW_CAP", 1_000_000)
+# Hosts SQL imports may connect to (shell patterns, e.g. "db.internal,*.warehouse.example.com");
+# empty allows any. Set it where editors must not reach other machines on the server's network.
+AUTOML_SQL_ALLOWED_HOSTS = env_list("AUTOML_SQL_ALLOWED_HOSTS")
 AUTOML_ENCRYPTION_KEY = env_str("AUTOML_ENCRYPTION_KEY")
 FILE_UPLOAD_HANDLERS = ["datasets.uploads.SizeLimitedUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")

@@ -7,6 +7,7 @@ Every view checks access through `PolicyViewSet` and changes things only through
 
 from __future__ import annotations
 
+import logging
 from pathlib import PurePosixPath
 
 from django.core.files.uploadhandler import StopUpload
@@ -49,6 +50,8 @@ __all__ = ["DatasetVersionViewSet", "DatasetViewSet", "SqlConnectionViewSet"]
 NOT_READY = OpenApiResponse(NotReadySerializer, description="The version is still processing, or it failed.")
 TOO_LARGE = OpenApiResponse(OpenApiTypes.OBJECT, description='The file is over the size limit: {"file": ["..."]}.')
 COMPRESSION_SUFFIXES = {".gz", ".zip"}
+
+log = logging.getLogger(__name__)
 
 
 class UploadRefusalMixin:
@@ -221,7 +224,9 @@ class DatasetViewSet(UploadRefusalMixin, mixins.ListModelMixin, mixins.RetrieveM
             page = preview.read_page(
                 version, offset=query["offset"], limit=query["limit"], sort=sort, descending=query["desc"]
             )
-        except preview.PreviewError:
+        except (OSError, ValueError) as exc:  # PreviewError, or a stored file gone missing or unreadable
+            if not isinstance(exc, preview.PreviewError):
+                log.warning("Preview of dataset version %s failed: %r", version.pk, exc)
             return not_ready_response(version)
         return Response({"version": version.number, "status": version.status, **page})
 
@@ -236,7 +241,11 @@ class DatasetViewSet(UploadRefusalMixin, mixins.ListModelMixin, mixins.RetrieveM
         params = VersionParamSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         version = version_by_number(dataset, params.validated_data.get("version"))
-        profile = preview.load_profile(version) if version is not None and version.is_ready else None
+        try:
+            profile = preview.load_profile(version) if version is not None and version.is_ready else None
+        except (OSError, ValueError) as exc:  # the stored profile gone missing or unreadable
+            log.warning("Profile of dataset version %s could not be read: %r", version.pk, exc)
+            profile = None
         if profile is None:
             return not_ready_response(version)
         return Response({**profile, "version": version.number, "status": version.status})

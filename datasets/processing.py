@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,11 +35,38 @@ log = logging.getLogger(__name__)
 # A run whose heartbeat is older than this is presumed dead (its worker was lost), so a
 # redelivered task may take it over and the reaper may fail it.
 STALE_AFTER = timedelta(minutes=10)
+HEARTBEAT_EVERY_S = 60.0
 PARQUET_ROW_GROUP = 65_536
 
 
 class ProcessingFailed(Exception):
     """A failure to report to the user as is."""
+
+
+class Heartbeat:
+    """Keeps the version's heartbeat fresh from a thread while the run works, so that one long
+    step (reading a huge file, profiling) is not mistaken for a dead worker by the reaper."""
+
+    def __init__(self, version_id: int, *, every: float = HEARTBEAT_EVERY_S):
+        self.version_id = version_id
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{version_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                DatasetVersion.objects.filter(pk=self.version_id).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own database connection
 
 
 def claim(version_id: int, token: str) -> bool:
@@ -57,6 +86,11 @@ def run(*, version_id: int, token: str) -> None:
     version = DatasetVersion.objects.select_related("dataset__project", "connection").get(pk=version_id)
     report = ProgressReporter(version)
     first_run = not version.parquet_key
+    with Heartbeat(version_id):
+        _run(version, report, first_run=first_run)
+
+
+def _run(version: DatasetVersion, report: ProgressReporter, *, first_run: bool) -> None:
     try:
         if first_run:
             table = _ingest(version, report)
@@ -192,8 +226,19 @@ def _fail(version: DatasetVersion, exc: BaseException, *, first_run: bool) -> No
 
 
 def fail_stalled() -> int:
-    """Fail the runs whose worker went silent (it died, or was killed), so no page spins forever."""
+    """Fail the runs whose worker went silent (it died, or was killed), so no page spins forever.
+
+    Runs queued long ago but never started (the message was lost, e.g. Redis was down when the
+    upload committed) are sent again; a claim makes a duplicate harmless."""
+    from .tasks import process_version
+
     cutoff = timezone.now() - STALE_AFTER
+    unstarted = DatasetVersion.objects.filter(
+        status=DatasetVersion.Status.PROCESSING, started_at__isnull=True, heartbeat_at__lt=cutoff
+    )
+    for version_id, token in unstarted.values_list("pk", "task_id"):
+        DatasetVersion.objects.filter(pk=version_id).update(heartbeat_at=timezone.now())
+        process_version.delay(version_id, token)
     stalled = DatasetVersion.objects.filter(
         status=DatasetVersion.Status.PROCESSING, started_at__isnull=False, heartbeat_at__lt=cutoff
     )

@@ -26,6 +26,7 @@ from projects.services import _require, audit
 from . import crypto, sql, storage
 from .ingest import IngestError, inspect_file
 from .models import ColumnRole, ColumnType, Dataset, DatasetVersion, SqlConnection
+from .uploads import limit_message
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,8 @@ def _read_options(options: dict | None) -> dict:
 def _inspect(path: str, label: str, options: dict) -> dict:
     size = os.path.getsize(path)
     if size > settings.DATASET_MAX_UPLOAD_BYTES:
-        raise IngestError(_too_large_message(size), code="too_large")
+        raise IngestError(limit_message(), code="too_large")
     return inspect_file(path, label, options, max_columns=settings.DATASET_MAX_COLUMNS)
-
-
-def _too_large_message(size: int | None = None) -> str:
-    limit = settings.DATASET_MAX_UPLOAD_BYTES / 1024**2
-    return f"The file is larger than the {limit:,.0f} MB limit. Compress it (gzip or zip) or import it with SQL."
 
 
 def _next_number(dataset: Dataset) -> int:
@@ -129,8 +125,9 @@ def _enqueue(version: DatasetVersion) -> None:
     from .tasks import process_version
 
     token = uuid.uuid4().hex
+    # heartbeat_at is "queued at" until a worker starts: the reaper sends lost messages again.
     DatasetVersion.objects.filter(pk=version.pk).update(
-        task_id=token, started_at=None, heartbeat_at=None, status=DatasetVersion.Status.PROCESSING
+        task_id=token, started_at=None, heartbeat_at=timezone.now(), status=DatasetVersion.Status.PROCESSING
     )
     version.task_id = token
     transaction.on_commit(lambda: process_version.delay(version.pk, token))
@@ -271,14 +268,22 @@ def connection_url(connection: SqlConnection) -> str:
 
 
 def test_connection(*, actor, project: Project, url: str = "", connection: SqlConnection | None = None) -> str:
-    """Try the URL (typed, or a saved connection's); a readable message either way."""
+    """Try the URL (typed, or a saved connection's): its message, or a ValidationError with a
+    readable reason, also when a driver fails in a way sql.py does not translate."""
     _require(actor, "change", project)
     if connection is not None:
+        if connection.project_id != project.pk:
+            raise ValidationError({"connection": "Choose a connection of this project."})
         url = connection_url(connection)
     try:
         message = sql.test_connection(url, timeout_s=min(settings.SQL_TIMEOUT_S, 15))
     except sql.SqlImportError as exc:
         raise _sql_error(exc, "url") from exc
+    except Exception as exc:
+        log.warning("Connection test failed unexpectedly: %r", exc)
+        raise ValidationError(
+            {"url": "The connection failed unexpectedly. Check the host, port and database name, then try again."}
+        ) from exc
     if connection is not None:
         SqlConnection.objects.filter(pk=connection.pk).update(last_tested_at=timezone.now())
     return message
@@ -406,6 +411,7 @@ def update_schema(*, actor, version: DatasetVersion, changes: list[dict]) -> Dat
 
 def update_dataset(*, actor, dataset: Dataset, **data) -> Dataset:
     _require(actor, "change", dataset)
+    _check_editable(dataset.project)
     changes = {}
     if "name" in data:
         name = _clean_name(data["name"])
@@ -434,10 +440,7 @@ def delete_dataset(*, actor, dataset: Dataset) -> None:
 
 
 def restore_dataset(*, actor, dataset: Dataset) -> None:
-    from projects.permissions import is_operator
-
-    if not is_operator(actor):
-        _require(actor, "delete", dataset)
+    _require(actor, "delete", dataset, operator_may=True)
     with transaction.atomic():
         _check_name_free(dataset.project, dataset.name, exclude=dataset.pk)
         dataset.restore()

@@ -197,3 +197,40 @@ def test_a_version_deleted_while_it_is_processed_stays_deleted(project, owner, m
     processing.run(version_id=version.pk, token=version.task_id)
     assert not DatasetVersion.objects.filter(pk=version.pk).exists()
     assert not default_storage.exists(version.key("data.parquet"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_beats_while_a_long_step_runs(project, owner):
+    import time
+
+    from datasets.processing import Heartbeat
+
+    version = factories.make_dataset(project, owner, process=False).latest_version
+    DatasetVersion.objects.filter(pk=version.pk).update(heartbeat_at=None)
+    with Heartbeat(version.pk, every=0.05):
+        time.sleep(0.4)
+    version.refresh_from_db()
+    assert version.heartbeat_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_message_was_lost_is_queued_again_not_failed(project, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from automl_site.celery import app
+    from datasets import processing
+
+    version = factories.make_dataset(project, owner, process=False).latest_version
+    long_ago = timezone.now() - processing.STALE_AFTER - timedelta(minutes=1)
+    DatasetVersion.objects.filter(pk=version.pk).update(heartbeat_at=long_ago)
+    with app.connection_for_write() as conn:
+        client = conn.default_channel.client
+        before = client.llen("default")
+        processing.fail_stalled()
+        after = client.llen("default")
+        client.delete("default")
+    version.refresh_from_db()
+    assert version.status == "processing" and version.heartbeat_at > long_ago
+    assert after == before + 1
