@@ -8,7 +8,6 @@ Every view checks access through `PolicyViewSet` and changes things only through
 from __future__ import annotations
 
 import logging
-from pathlib import PurePosixPath
 
 from django.core.files.uploadhandler import StopUpload
 from django.db.models import OuterRef, Subquery
@@ -49,7 +48,6 @@ __all__ = ["DatasetVersionViewSet", "DatasetViewSet", "SqlConnectionViewSet"]
 
 NOT_READY = OpenApiResponse(NotReadySerializer, description="The version is still processing, or it failed.")
 TOO_LARGE = OpenApiResponse(OpenApiTypes.OBJECT, description='The file is over the size limit: {"file": ["..."]}.')
-COMPRESSION_SUFFIXES = {".gz", ".zip"}
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +72,6 @@ class UploadRefusalMixin:
         """Whether the size guard stopped this request's upload (reading its data first)."""
         request.data  # noqa: B018 - parsing the body is what runs the guard
         return bool(getattr(request, "upload_refused", None))
-
-
-def default_name(file_name: str) -> str:
-    """A dataset name from an upload's file name: its stem, without .gz/.zip, bounded."""
-    path = PurePosixPath(services.clean_label(file_name))
-    if path.suffix.lower() in COMPRESSION_SUFFIXES:
-        path = PurePosixPath(path.stem)
-    return (path.stem or path.name)[: services.MAX_NAME].strip() or "upload"
 
 
 def version_by_number(dataset: Dataset, number: int | None) -> DatasetVersion | None:
@@ -169,7 +159,7 @@ class DatasetViewSet(UploadRefusalMixin, mixins.ListModelMixin, mixins.RetrieveM
         dataset = services.create_dataset(
             actor=request.user,
             project=fields["project"],
-            name=fields.get("name") or default_name(upload.name),
+            name=fields.get("name") or services.default_name(upload.name),
             upload=upload,
             options=read_options(fields),
             description=fields.get("description", ""),

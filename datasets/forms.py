@@ -7,13 +7,11 @@ of saved connections are narrowed to the project, so a page never offers another
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from django import forms
 
 from .ingest.formats import EXTENSIONS, SUPPORTED_TEXT
 from .models import Dataset, SqlConnection
-from .services import MAX_NAME, clean_label
+from .services import MAX_NAME, default_name
 
 # What the file picker offers; the server checks the bytes whatever the name says.
 ACCEPT = ",".join([*EXTENSIONS, ".gz", ".zip"])
@@ -91,17 +89,6 @@ class UploadForm(ReadingOptionsForm):
         if upload is not None and not (cleaned.get("name") or "").strip():
             cleaned["name"] = default_name(upload.name)
         return cleaned
-
-
-def default_name(filename: str) -> str:
-    """The dataset name a file suggests: its cleaned label without extensions (sales.csv.gz → sales)."""
-    label = clean_label(filename, fallback="Dataset")
-    stem = label
-    for _ in range(2):  # at most a compression and a format extension
-        path = PurePosixPath(stem)
-        if path.suffix.lower() in {*EXTENSIONS, ".gz", ".zip"} and path.stem:
-            stem = path.stem
-    return stem[:MAX_NAME] or "Dataset"
 
 
 class NewVersionForm(ReadingOptionsForm):

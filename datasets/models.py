@@ -12,6 +12,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from projects.models import Project, SoftDeleteModel
@@ -51,6 +53,12 @@ class Dataset(SoftDeleteModel):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        constraints = [
+            # Services check first, with a friendly message; this catches two requests at once.
+            models.UniqueConstraint(
+                Lower("name"), "project", condition=Q(deleted_at__isnull=True), name="unique_live_dataset_name"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -13,10 +13,12 @@ import logging
 import os
 import re
 import uuid
+from contextlib import contextmanager
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -25,6 +27,7 @@ from projects.services import _require, audit
 
 from . import crypto, sql, storage
 from .ingest import IngestError, inspect_file
+from .ingest.formats import EXTENSIONS
 from .models import ColumnRole, ColumnType, Dataset, DatasetVersion, SqlConnection
 from .uploads import limit_message
 
@@ -45,6 +48,16 @@ def clean_label(name: str, *, fallback: str = "upload") -> str:
     return name or fallback
 
 
+def default_name(filename: str) -> str:
+    """The dataset name a file suggests: its cleaned label without extensions (sales.csv.gz → sales)."""
+    stem = clean_label(filename, fallback="Dataset")
+    for _ in range(2):  # at most a compression and a format extension
+        path = PurePosixPath(stem)
+        if path.suffix.lower() in {*EXTENSIONS, ".gz", ".zip"} and path.stem:
+            stem = path.stem
+    return stem[:MAX_NAME] or "Dataset"
+
+
 def _clean_name(name: str) -> str:
     name = re.sub(r"[\x00-\x1f\x7f]", "", name or "").strip()
     if not name:
@@ -54,14 +67,31 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        {"name": f"This project already has a dataset named “{name}”. Upload a new version to it instead."}
+    )
+
+
 def _check_name_free(project: Project, name: str, *, exclude: int | None = None) -> None:
     taken = Dataset.objects.filter(project=project, name__iexact=name)
     if exclude:
         taken = taken.exclude(pk=exclude)
     if taken.exists():
-        raise ValidationError(
-            {"name": f"This project already has a dataset named “{name}”. Upload a new version to it instead."}
-        )
+        raise _name_taken(name)
+
+
+@contextmanager
+def _unique_name(name: str):
+    """A transaction in which the database's unique-name constraint reads as the usual message
+    (two requests that both passed `_check_name_free`)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        if "unique_live_dataset_name" in str(exc) or "datasets_dataset" in str(exc):
+            raise _name_taken(name) from exc
+        raise
 
 
 def _check_editable(project: Project) -> None:
@@ -152,7 +182,7 @@ def create_dataset(
     )
     _store_upload(version, upload_path(upload), detected)
     try:
-        with transaction.atomic():
+        with _unique_name(name):
             dataset = Dataset.objects.create(project=project, name=name, description=description, created_by=actor)
             version.dataset = dataset
             version.created_by = actor
@@ -321,7 +351,7 @@ def import_sql(*, actor, project: Project, name: str, connection: SqlConnection,
     name = _clean_name(name)
     _check_name_free(project, name)
     query = _check_connection(project, connection, query)
-    with transaction.atomic():
+    with _unique_name(name):
         dataset = Dataset.objects.create(project=project, name=name, created_by=actor)
         _sql_version(actor=actor, dataset=dataset, connection=connection, query=query)
         audit(actor=actor, action=AuditEvent.Action.CREATE, target=dataset, changes={"sql": connection.name})
@@ -423,7 +453,7 @@ def update_dataset(*, actor, dataset: Dataset, **data) -> Dataset:
         changes["description"] = [dataset.description, data["description"]]
         dataset.description = data["description"]
     if changes:
-        with transaction.atomic():
+        with _unique_name(dataset.name):
             dataset.save()
             audit(actor=actor, action=AuditEvent.Action.UPDATE, target=dataset, changes=changes)
     return dataset
@@ -441,7 +471,7 @@ def delete_dataset(*, actor, dataset: Dataset) -> None:
 
 def restore_dataset(*, actor, dataset: Dataset) -> None:
     _require(actor, "delete", dataset, operator_may=True)
-    with transaction.atomic():
+    with _unique_name(dataset.name):
         _check_name_free(dataset.project, dataset.name, exclude=dataset.pk)
         dataset.restore()
         audit(actor=actor, action=AuditEvent.Action.RESTORE, target=dataset)

@@ -234,3 +234,13 @@ def test_a_run_whose_message_was_lost_is_queued_again_not_failed(project, owner)
     version.refresh_from_db()
     assert version.status == "processing" and version.heartbeat_at > long_ago
     assert after == before + 1
+
+
+def test_two_requests_racing_for_one_name_get_the_same_message(project, owner, monkeypatch):
+    # Both requests passed the friendly check before either saved: the database decides.
+    factories.make_dataset(project, owner, name="Sales", process=False)
+    monkeypatch.setattr(services, "_check_name_free", lambda *args, **kwargs: None)
+    with pytest.raises(ValidationError) as error:
+        factories.make_dataset(project, owner, name="SALES", process=False)
+    assert "already has a dataset" in str(error.value)
+    assert Dataset.objects.filter(project=project).count() == 1

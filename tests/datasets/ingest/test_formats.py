@@ -30,8 +30,8 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
         ("records.json", b'[{"a": 1}]', "json"),
         ("records.jsonl", b'{"a": 1}\n', "jsonl"),
         ("records.ndjson", b'{"a": 1}\n', "jsonl"),
-        ("data.csv.gz", gzip.compress(b"a,b\n"), "csv"),
-        ("data.json.gz", gzip.compress(b"[]"), "json"),
+        ("data.csv.gz", gzip.compress(b"a,b\n", mtime=0), "csv"),
+        ("data.json.gz", gzip.compress(b"[]", mtime=0), "json"),
     ],
 )
 def test_detect_format_by_extension_and_magic(filename, head, expected):
