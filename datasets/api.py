@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.core.files.uploadhandler import StopUpload
-from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -77,10 +76,8 @@ class UploadRefusalMixin:
 def version_by_number(dataset: Dataset, number: int | None) -> DatasetVersion | None:
     """`?version=N` (a 400 when there is no such version), else the newest ready version,
     else the latest one (processing or failed)."""
-    if number is None:
-        return dataset.ready_version() or dataset.latest_version
-    version = dataset.versions.filter(number=number).first()
-    if version is None:
+    version = dataset.version_to_show(number)
+    if version is None and number is not None:
         raise ValidationError({"version": [f"This dataset has no version {number}."]})
     return version
 
@@ -124,10 +121,7 @@ class DatasetViewSet(UploadRefusalMixin, mixins.ListModelMixin, mixins.RetrieveM
     policy_actions = {"partial_update": "change", "destroy": "delete", "change_schema": "change"}
 
     def get_queryset(self):
-        ready = DatasetVersion.objects.filter(dataset=OuterRef("pk"), status=DatasetVersion.Status.READY)
-        return Dataset.objects.select_related("project", "latest_version", "created_by").annotate(
-            ready_number=Subquery(ready.order_by("-number").values("number")[:1])
-        )
+        return Dataset.objects.select_related("project", "latest_version", "created_by").with_ready_version()
 
     def filter_queryset(self, queryset):
         if self.action == "list":

@@ -18,14 +18,14 @@ class DatasetProgressConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.dataset_id = int(self.scope["url_route"]["kwargs"]["dataset_id"])
-        if not await self._allowed():
+        dataset = await self._visible_dataset()
+        if dataset is None:
             await self.close(code=4403)
             return
         self.group = progress_group(self.dataset_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        dataset = await self._dataset()
-        if dataset and dataset.latest_version_id:
+        if dataset.latest_version_id:
             await self.send(text_data=await self._render(dataset.latest_version_id))
 
     async def disconnect(self, code):
@@ -33,13 +33,10 @@ class DatasetProgressConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     @database_sync_to_async
-    def _dataset(self):
-        return Dataset.objects.filter(pk=self.dataset_id).first()
-
-    @database_sync_to_async
-    def _allowed(self) -> bool:
+    def _visible_dataset(self) -> Dataset | None:
+        """The dataset, if it exists (not deleted) and the user may view it."""
         dataset = Dataset.objects.select_related("project__workspace").filter(pk=self.dataset_id).first()
-        return dataset is not None and permissions.can(self.scope.get("user"), "view", dataset)
+        return dataset if permissions.can(self.scope.get("user"), "view", dataset) else None
 
     @database_sync_to_async
     def _render(self, version_id: int) -> str:
@@ -59,5 +56,5 @@ class DatasetProgressConsumer(AsyncWebsocketConsumer):
         html = await self._render(message["version_id"])
         if html:
             await self.send(text_data=html)
-        elif not await self._allowed():
+        elif await self._visible_dataset() is None:
             await self.close(code=4403)

@@ -12,11 +12,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from projects.models import Project, SoftDeleteModel
+from projects.models import AliveManager, Project, SoftDeleteModel, SoftDeleteQuerySet
 
 
 class ColumnType(models.TextChoices):
@@ -36,6 +36,24 @@ class ColumnRole(models.TextChoices):
     TIME = "time", "Time"
 
 
+class DatasetQuerySet(SoftDeleteQuerySet):
+    def with_ready_version(self):
+        """Annotate the newest ready version's number and shape (`ready_number`, `ready_rows`,
+        `ready_columns`): the data a user can work with, even while a newer upload is
+        processing or after one failed. One query for a whole list."""
+        ready = DatasetVersion.objects.filter(dataset=OuterRef("pk"), status=DatasetVersion.Status.READY)
+        ready = ready.order_by("-number")
+        return self.annotate(
+            ready_number=Subquery(ready.values("number")[:1]),
+            ready_rows=Subquery(ready.values("n_rows")[:1]),
+            ready_columns=Subquery(ready.values("n_columns")[:1]),
+        )
+
+
+class DatasetManager(AliveManager.from_queryset(DatasetQuerySet)):
+    pass
+
+
 class Dataset(SoftDeleteModel):
     """A named table inside a project; its data is in its versions."""
 
@@ -50,6 +68,9 @@ class Dataset(SoftDeleteModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DatasetManager()
+    all_objects = models.Manager.from_queryset(DatasetQuerySet)()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -71,6 +92,13 @@ class Dataset(SoftDeleteModel):
     def status(self) -> str:
         """The status of the latest version ('empty' before the first one)."""
         return self.latest_version.status if self.latest_version_id else "empty"
+
+    def version_to_show(self, number: int | None = None) -> DatasetVersion | None:
+        """Version `number` (None if there is no such version), or by default the newest ready
+        one, else the latest (processing or failed). Pages and the API show the same one."""
+        if number is not None:
+            return self.versions.filter(number=number).first()
+        return self.ready_version() or self.latest_version
 
     def ready_version(self) -> DatasetVersion | None:
         """The newest version whose data can be read (the latest may be failed or processing)."""
@@ -173,6 +201,17 @@ class DatasetVersion(models.Model):
     @property
     def target(self) -> str | None:
         return next((c["name"] for c in self.columns if c.get("role") == ColumnRole.TARGET), None)
+
+    def reset_change(self, name: str) -> dict:
+        """The schema change that puts column `name` back to its inferred type and role."""
+        column = next((c for c in self.columns if c["name"] == name), None)
+        if column is None:
+            return {"name": name}
+        return {
+            "name": name,
+            "type": column.get("inferred_type", column["type"]),
+            "role": column.get("inferred_role", column["role"]),
+        }
 
     def key(self, name: str) -> str:
         return f"{self.storage_prefix}{name}"

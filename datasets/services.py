@@ -36,12 +36,17 @@ log = logging.getLogger(__name__)
 MAX_NAME = 200
 
 
+def _strip_controls(text: str) -> str:
+    """Text without control characters (NUL, newlines, escapes): names are shown in pages and logs."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", text or "").strip()
+
+
 def clean_label(name: str, *, fallback: str = "upload") -> str:
     """A user's file name as a harmless label: no path, no control characters, bounded length.
 
     Storage keys never come from it; this only decides what the page shows."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
+    name = _strip_controls(name).lstrip(".")
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 250 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else name[:255]
@@ -59,7 +64,7 @@ def default_name(filename: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name or "").strip()
+    name = _strip_controls(name)
     if not name:
         raise ValidationError({"name": "A dataset needs a name."})
     if len(name) > MAX_NAME:
@@ -258,7 +263,7 @@ def create_connection(*, actor, project: Project, name: str, url: str) -> SqlCon
     """Save a database connection; the URL (with its password) is encrypted at rest."""
     _require(actor, "change", project)
     _check_editable(project)
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name or "").strip()
+    name = _strip_controls(name)
     if not name:
         raise ValidationError({"name": "Give the connection a name."})
     if len(name) > 120:

@@ -40,11 +40,11 @@ def version_for(request: HttpRequest, dataset: Dataset) -> DatasetVersion | None
     if number:
         if not number.isdigit() or int(number) > 2**31:
             raise Http404("No such version.")
-        version = dataset.versions.filter(number=int(number)).first()
+        version = dataset.version_to_show(int(number))
         if version is None:
             raise Http404("No such version.")
         return version
-    return dataset.ready_version() or dataset.latest_version
+    return dataset.version_to_show()
 
 
 def dataset_page_context(request: HttpRequest, dataset: Dataset, version: DatasetVersion | None, tab: str) -> dict:

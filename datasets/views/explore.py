@@ -202,15 +202,22 @@ def _preview_context(request, dataset, version, params: dict, problems: list[str
     }
 
 
+def _data_tab(request, pk: int, tab: str):
+    """(dataset, version, context) of a tab that shows a version's data; the frame shows a
+    friendly state instead while that version is processing or failed (`data_tab`)."""
+    dataset = dataset_for(request, pk, "view")
+    version = version_for(request, dataset)
+    context = dataset_page_context(request, dataset, version, tab)
+    context["data_tab"] = True
+    return dataset, version, context
+
+
 @login_required
 @require_GET
 @server_timing
 def dataset_detail(request, pk):
     """The Preview tab: the first page of rows, sortable and paginated."""
-    dataset = dataset_for(request, pk, "view")
-    version = version_for(request, dataset)
-    context = dataset_page_context(request, dataset, version, "preview")
-    context["data_tab"] = True
+    dataset, version, context = _data_tab(request, pk, "preview")
     if version is not None and version.is_ready:
         params, problems = _preview_params(request, version)
         try:
@@ -250,10 +257,7 @@ def _bad_request(message: str) -> HttpResponse:
 @require_GET
 def dataset_profile(request, pk):
     """The Profile tab: summary, warnings, suggested target, per-column statistics."""
-    dataset = dataset_for(request, pk, "view")
-    version = version_for(request, dataset)
-    context = dataset_page_context(request, dataset, version, "profile")
-    context["data_tab"] = True
+    _, version, context = _data_tab(request, pk, "profile")
     if version is not None and version.is_ready:
         context.update(profile_context(request, version))
     return render(request, "datasets/profile.html", context)
@@ -263,10 +267,7 @@ def dataset_profile(request, pk):
 @require_GET
 def dataset_charts(request, pk):
     """The Charts tab: Plotly charts drawn in the browser from a trimmed copy of the profile."""
-    dataset = dataset_for(request, pk, "view")
-    version = version_for(request, dataset)
-    context = dataset_page_context(request, dataset, version, "charts")
-    context["data_tab"] = True
+    _, version, context = _data_tab(request, pk, "charts")
     if version is not None and version.is_ready:
         context["chart_data"] = chart_payload(version)
     return render(request, "datasets/charts.html", context)

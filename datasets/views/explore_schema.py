@@ -77,19 +77,6 @@ def _changes(version, posted: dict[str, dict]) -> list[dict]:
     return changes
 
 
-def _reset_change(version, name: str) -> list[dict]:
-    column = next((c for c in version.columns if c["name"] == name), None)
-    if column is None:
-        return [{"name": name}]
-    return [
-        {
-            "name": name,
-            "type": column.get("inferred_type", column["type"]),
-            "role": column.get("inferred_role", column["role"]),
-        }
-    ]
-
-
 def _error_messages(exc: ValidationError) -> list[str]:
     if hasattr(exc, "message_dict"):
         return [message for messages_ in exc.message_dict.values() for message in messages_]
@@ -135,7 +122,7 @@ def dataset_schema(request, pk):
     if request.method == "POST" and version is not None:
         reset = request.POST.get("reset")
         posted = {} if reset else _posted_rows(request.POST)
-        changes = _reset_change(version, reset) if reset else _changes(version, posted)
+        changes = [version.reset_change(reset)] if reset else _changes(version, posted)
         if not changes:
             messages.info(request, "Nothing changed.")
             return redirect_after_post(request, _schema_url(dataset, version, source))

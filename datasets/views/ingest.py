@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -72,18 +72,10 @@ def _dataset_url(dataset) -> str:
 @require_GET
 def dataset_list(request, pk):
     project = project_for(request, pk, "view")
-    # The shape shown is the newest ready version's: the data a user can work with, even while
-    # a newer upload is processing or after one failed.
-    ready = DatasetVersion.objects.filter(dataset=OuterRef("pk"), status=DatasetVersion.Status.READY)
-    ready = ready.order_by("-number")
     datasets = (
         project.datasets.select_related("latest_version", "created_by")
-        .annotate(
-            version_count=Count("versions"),
-            ready_number=Subquery(ready.values("number")[:1]),
-            ready_rows=Subquery(ready.values("n_rows")[:1]),
-            ready_columns=Subquery(ready.values("n_columns")[:1]),
-        )
+        .with_ready_version()
+        .annotate(version_count=Count("versions"))
         .order_by("-updated_at", "-id")
     )
     context = {**project_page_context(request.user, project), "datasets": datasets}
