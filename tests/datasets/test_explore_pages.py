@@ -139,6 +139,22 @@ def test_editor_changes_type_and_role_and_the_profile_follows(client, editor, da
     assert "changed" in schema and "Reset" in schema
 
 
+def test_reset_puts_a_column_back_to_its_inferred_type_and_role(client, editor, dataset):
+    version = dataset.latest_version
+    inferred = next(c for c in version.columns if c["name"] == "score")
+    _schema_post(
+        _login(client, editor),
+        dataset,
+        {"col-0-name": "score", "col-0-type": "categorical", "col-0-role": "ignore"},
+    )
+    factories.process_now(version)
+    response = _schema_post(client, dataset, {"reset": "score"}, version=version.number)
+    assert response.status_code == 302
+    factories.process_now(version)
+    score = next(c for c in version.columns if c["name"] == "score")
+    assert (score["type"], score["role"]) == (inferred["inferred_type"], inferred["inferred_role"])
+
+
 def test_choosing_a_second_target_demotes_the_first(client, editor, dataset):
     version = dataset.latest_version
     assert version.target == "churned"
