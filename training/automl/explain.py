@@ -1,0 +1,187 @@
+"""Explanations of the chosen model: permutation importance on the holdout, the model's own
+(native) importances, and learning curves of boosted models. Runs in a child (fork.py)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from . import evaluation
+from .metrics import CLASSIFICATION, CLUSTERING, Metric, safe_score
+from .model import TrainedModel
+from .preprocess import source_columns
+
+MAX_ROWS = 3000
+CURVE_POINTS = 25
+
+
+def _scores(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
+    if model.task == CLASSIFICATION:
+        return model._scores(frame)
+    if model.task == CLUSTERING:
+        return np.asarray(model.members[0][0].predict(frame))
+    return model._scores(frame)
+
+
+def permutation_importance(
+    model: TrainedModel,
+    frame: pd.DataFrame,
+    y,
+    metric: Metric,
+    *,
+    seed: int = 0,
+    time_limit: float = 30.0,
+    repeats: int = 3,
+) -> dict:
+    """How much the score drops when one input column is shuffled (mean and std over repeats).
+
+    For clustering, the drop is in agreement (adjusted Rand index) with the unshuffled clusters."""
+    started = time.monotonic()
+    rng = np.random.default_rng(seed)
+    picks = evaluation._sample(len(frame), MAX_ROWS, seed)
+    frame = frame.iloc[picks].reset_index(drop=True)
+    base_pred = _scores(model, frame)
+    if model.task == CLUSTERING:
+
+        def score(pred):
+            return adjusted_rand_score(base_pred, pred)
+    else:
+        y = np.asarray(y)[picks]
+
+        def score(pred):
+            value = safe_score(metric, y, pred)
+            return np.nan if value is None else value
+
+    base = score(base_pred)
+    sign = 1.0 if (model.task == CLUSTERING or metric.greater_is_better) else -1.0
+    rows = []
+    complete = True
+    for column in frame.columns:
+        if time.monotonic() - started > time_limit:
+            complete = False
+            break
+        drops = []
+        for _ in range(repeats):
+            shuffled = frame.copy()
+            shuffled[column] = rng.permutation(shuffled[column].to_numpy())
+            drops.append(sign * (base - score(_scores(model, shuffled))))
+        rows.append({"feature": column, "importance": _r(np.nanmean(drops)), "std": _r(np.nanstd(drops))})
+    rows.sort(key=lambda r: -(r["importance"] or 0))
+    return {"rows": rows, "rows_used": len(frame), "repeats": repeats, "complete": complete, "baseline": _r(base)}
+
+
+def _r(value) -> float | None:
+    return round(float(value), 6) if value is not None and np.isfinite(value) else None
+
+
+def native_importance(model: TrainedModel) -> dict:
+    """The heaviest member's own importances (split gains, or |coefficients| on scaled inputs),
+    summed per input column."""
+    for pipeline, _ in sorted(model.members, key=lambda m: -m[1]):
+        estimator = pipeline.named_steps["model"]
+        values = _raw_importances(estimator)
+        if values is None:
+            continue
+        prep = pipeline.named_steps["prep"]
+        sources = source_columns(prep, model.features)
+        if len(sources) != len(values):
+            continue
+        totals: dict[str, float] = {}
+        for source, value in zip(sources, values, strict=True):
+            totals[source] = totals.get(source, 0.0) + float(value)
+        scale = sum(totals.values()) or 1.0
+        rows = [{"feature": k, "importance": round(v / scale, 6)} for k, v in totals.items()]
+        rows.sort(key=lambda r: -r["importance"])
+        kind = "coefficients" if not hasattr(estimator, "feature_importances_") else "gain"
+        return {"model": type(estimator).__name__, "kind": kind, "rows": rows}
+    return {}
+
+
+def _raw_importances(estimator):
+    inner = getattr(estimator, "estimator_", None)
+    if hasattr(estimator, "feature_importances_"):
+        try:
+            return np.asarray(estimator.feature_importances_, dtype=float)
+        except (AttributeError, ValueError):
+            return None
+    if hasattr(estimator, "coef_"):
+        coef = np.abs(np.asarray(estimator.coef_, dtype=float))
+        return coef.sum(axis=0) if coef.ndim > 1 else coef
+    if inner is not None:
+        return _raw_importances(inner)
+    return None
+
+
+def learning_curves(model: TrainedModel, train, holdout, metric: Metric) -> list[dict]:
+    """Metric by boosting round on a sample of the training rows and on the holdout, for each
+    boosted member."""
+    curves = []
+    for pipeline, weight in model.members:
+        estimator = pipeline.named_steps["model"]
+        staged = _staged(estimator)
+        if staged is None:
+            continue
+        sets = {}
+        for label, (frame, y) in (("train", train), ("holdout", holdout)):
+            if frame is None or len(frame) == 0:
+                continue
+            picks = evaluation._sample(len(frame), MAX_ROWS)
+            matrix = pipeline.named_steps["prep"].transform(model.prepare(frame.iloc[picks]))
+            sets[label] = (matrix, np.asarray(y)[picks])
+        if not sets:
+            continue
+        rounds, values = staged(sets, metric, model)
+        if not rounds:
+            continue
+        curves.append({"model": type(estimator).__name__, "weight": round(weight, 4), "rounds": rounds, **values})
+    return curves
+
+
+def _staged(estimator):
+    if hasattr(estimator, "staged_predict") and hasattr(estimator, "model_"):  # BoostedXGB
+        total = int(getattr(estimator, "n_iter_", 0) or 0)
+
+        def by_rounds(sets, metric, model):
+            rounds = _points(total)
+            out = {label: [] for label in sets}
+            for r in rounds:
+                for label, (matrix, y) in sets.items():
+                    out[label].append(
+                        _r(safe_score(metric, y, _align(model, estimator, estimator.staged_predict(matrix, r))))
+                    )
+            return rounds, out
+
+        return by_rounds
+    name = "staged_predict_proba" if hasattr(estimator, "staged_predict_proba") else "staged_predict"
+    if not hasattr(estimator, name):
+        return None
+
+    def by_stages(sets, metric, model):
+        out = {label: [] for label in sets}
+        total = int(getattr(estimator, "n_iter_", None) or len(estimator.estimators_))
+        rounds = _points(total)
+        wanted = set(rounds)
+        for label, (matrix, y) in sets.items():
+            for i, pred in enumerate(getattr(estimator, name)(matrix), start=1):
+                if i in wanted:
+                    out[label].append(_r(safe_score(metric, y, _align(model, estimator, pred))))
+        return rounds, out
+
+    return by_stages
+
+
+def _points(total: int) -> list[int]:
+    if total <= 0:
+        return []
+    return sorted({int(v) for v in np.linspace(1, total, min(CURVE_POINTS, total)).round()})
+
+
+def _align(model: TrainedModel, estimator, pred):
+    if model.task != CLASSIFICATION:
+        return np.asarray(pred, dtype=float)
+    out = np.zeros((len(pred), len(model.classes)))
+    out[:, np.asarray(estimator.classes_, dtype=int)] = pred
+    return out

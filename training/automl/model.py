@@ -1,0 +1,142 @@
+"""The trained model as it is saved and served: the input columns it expects, the fitted
+pipelines (preprocessing included) of its members with their weights, and its classes.
+
+Artifacts are written only by the platform; `load` checks the SHA-256 the database holds before
+unpickling, so a file changed on disk is refused rather than executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from .data import Feature, clean_frame
+from .metrics import CLASSIFICATION, CLUSTERING, labels_from_proba
+
+
+class ArtifactError(Exception):
+    """The artifact is missing or does not match its recorded hash."""
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import xgboost
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "xgboost": xgboost.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+@dataclass
+class TrainedModel:
+    task: str
+    features: list[Feature]
+    members: list[tuple[object, float]]  # (fitted Pipeline, weight)
+    classes: list = field(default_factory=list)
+    positive_class: object = None
+    threshold: float = 0.5
+    metric: str = ""
+    name: str = ""
+    versions: dict = field(default_factory=library_versions)
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The input as training saw it: the feature columns, typed the same way."""
+        return clean_frame(X, self.features)
+
+    def _scores(self, frame: pd.DataFrame) -> np.ndarray:
+        total = None
+        for pipeline, weight in self.members:
+            if self.task == CLASSIFICATION:
+                part = np.zeros((len(frame), len(self.classes)))
+                part[:, np.asarray(pipeline.classes_, dtype=int)] = pipeline.predict_proba(frame)
+            else:
+                part = np.asarray(pipeline.predict(frame), dtype=float)
+            total = part * weight if total is None else total + part * weight
+        return total
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task != CLASSIFICATION:
+            raise TypeError("Only classifiers give class probabilities.")
+        return self._scores(self.prepare(X))
+
+    def predict_encoded(self, X: pd.DataFrame) -> np.ndarray:
+        """Class indices (classification), values (regression) or cluster numbers (clustering)."""
+        frame = self.prepare(X)
+        if self.task == CLUSTERING:
+            return np.asarray(self.members[0][0].predict(frame))
+        scores = self._scores(frame)
+        return labels_from_proba(scores, self.threshold) if self.task == CLASSIFICATION else scores
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Original class labels, values or cluster numbers."""
+        out = self.predict_encoded(X)
+        if self.task == CLASSIFICATION:
+            return np.asarray(self.classes, dtype=object)[out]
+        return out
+
+    def summary(self) -> dict:
+        return {
+            "task": self.task,
+            "name": self.name,
+            "metric": self.metric,
+            "inputs": [f.as_dict() for f in self.features],
+            "classes": self.classes,
+            "positive_class": self.positive_class,
+            "members": [
+                {"algorithm": type(p.named_steps["model"]).__name__, "weight": round(w, 4)} for p, w in self.members
+            ],
+            "versions": self.versions,
+        }
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save(model: TrainedModel, path: str | os.PathLike) -> str:
+    """Write the model to `path` (atomically) and return its SHA-256."""
+    folder = os.path.dirname(os.fspath(path)) or "."
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
+        temp_path = tmp.name
+    try:
+        joblib.dump(model, temp_path, compress=3)
+        os.replace(temp_path, path)
+    finally:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+    return sha256_of(path)
+
+
+def load(path: str | os.PathLike, sha256: str) -> TrainedModel:
+    """Load a model saved by `save`, after checking that the file still has its hash."""
+    if not sha256:
+        raise ArtifactError("The model has no recorded hash, so it is not loaded.")
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        raise ArtifactError(f"The model file cannot be read: {exc.strerror or exc}.") from exc
+    if actual != sha256:
+        raise ArtifactError("The model file does not match its recorded SHA-256; it was changed and is not loaded.")
+    model = joblib.load(path)  # noqa: S301 - our own artifact, hash checked above
+    if not isinstance(model, TrainedModel):
+        raise ArtifactError("The file is not a model saved by this platform.")
+    return model

@@ -1,0 +1,534 @@
+"""The AutoML search: data → portfolio → tuning → ensemble → refit → evaluation, within a budget.
+
+`run()` is the engine's entry point. It knows nothing of Django: it takes a DataFrame, the
+column types and a `SearchConfig`, logs through `logging` (logger ``training.automl``), reports
+progress and trials through `Events`, saves the model under `out_dir` and returns a
+`SearchResult`. The budget covers everything; the search phase stops early enough to leave time
+for the refit and the evaluation (the reserve, re-estimated as trials finish).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import catalog, finish, fork, portfolio, splits, trials
+from .assess import assess
+from .budget import Budget
+from .config import Events, SearchConfig
+from .data import DataError, Feature, prepare
+from .metrics import CLASSIFICATION, CLUSTERING, REGRESSION, get_metric
+from .splits import Validation
+from .trials import SUCCEEDED, TrialContext, TrialRecord
+from .work import Candidate, SearchData
+
+log = logging.getLogger("training.automl")
+
+IMBALANCE_RATIO = 0.2  # smallest class below this share of the largest: imbalanced
+LABEL_METRICS = {"accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_weighted", "precision", "recall", "mcc"}
+TRIAL_SHARE = 0.35  # reduce folds when one trial would take more than this share of the budget
+EVAL_SHARE = 0.12  # budget share kept for the evaluation and explanations
+OOF_KEEP = 30
+
+
+@dataclass
+class SearchResult:
+    task: str
+    metric: str
+    leaderboard: list[TrialRecord]
+    best: TrialRecord | None
+    model_path: str = ""
+    sha256: str = ""
+    size: int = 0
+    model_summary: dict = field(default_factory=dict)
+    evaluation: dict | None = None
+    importance: dict = field(default_factory=dict)
+    learning_curves: list = field(default_factory=list)
+    features: list[Feature] = field(default_factory=list)
+    classes: list = field(default_factory=list)
+    positive_class: object = None
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    validation: str = ""
+    rows: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+class Search:
+    def __init__(
+        self,
+        X: pd.DataFrame,
+        y,
+        *,
+        column_types,
+        config: SearchConfig,
+        out_dir: str,
+        events: Events,
+        order=None,
+        groups=None,
+    ):
+        self.config = config
+        self.events = events
+        self.out_dir = out_dir
+        self.budget = Budget(config.time_budget_s, events)
+        self.metric = get_metric(config.metric)
+        if self.metric.task != config.task:
+            raise DataError(f"{self.metric.label} is not a {config.task} metric.")
+        self.records: list[TrialRecord] = []
+        self.oof: dict[int, np.ndarray] = {}
+        self.notes: list[str] = []
+        self._prepare(X, y, column_types, order, groups)
+
+    # --- data and splits -------------------------------------------------------------
+    def _prepare(self, X, y, column_types, order, groups) -> None:
+        cfg = self.config
+        self._step(0.0, "Preparing the data")
+        prepared = prepare(X, y, task=cfg.task, column_types=column_types, positive_class=cfg.positive_class)
+        for note in prepared.notes:
+            self._note(note)
+        if cfg.task == CLASSIFICATION and prepared.n_classes > 2 and self.metric.name in ("f1", "precision", "recall"):
+            self._note(f"{self.metric.label} is computed as a macro average over the {prepared.n_classes} classes.")
+        keep = prepared.kept_rows
+        order = None if order is None else np.asarray(order)[keep]
+        groups = None if groups is None else np.asarray(groups)[keep]
+        self.prepared = prepared
+        validation = cfg.validation
+        if validation.strategy in ("time", "group") and (order if validation.strategy == "time" else groups) is None:
+            raise DataError(f"The {validation.strategy} validation needs a column.")
+        if validation.strategy == "time":
+            order = _time_order(order)
+        self.search_rows, self.test_rows = splits.test_split(
+            prepared.n_rows,
+            prepared.y,
+            task=cfg.task,
+            fraction=cfg.test_fraction if cfg.task != CLUSTERING else 0.0,
+            validation=validation,
+            seed=cfg.seed,
+            order=order,
+            groups=groups,
+        )
+        X_search = prepared.X.iloc[self.search_rows].reset_index(drop=True)
+        y_search = prepared.y[self.search_rows] if prepared.y is not None else None
+        self.data = SearchData(
+            X=X_search,
+            y=y_search,
+            task=cfg.task,
+            features=prepared.features,
+            n_classes=prepared.n_classes,
+            seed=cfg.seed,
+            balance=self._balance(y_search),
+            positive_target=bool(cfg.task == REGRESSION and np.all(y_search > 0)),
+        )
+        self.order = None if order is None else order[self.search_rows]
+        self.groups = None if groups is None else groups[self.search_rows]
+        self.validation = self._fit_validation(validation)
+        self.splits = (
+            splits.folds(
+                y_search,
+                n=len(X_search),
+                task=cfg.task,
+                validation=self.validation,
+                seed=cfg.seed,
+                order=self.order,
+                groups=self.groups,
+            )
+            if cfg.task != CLUSTERING
+            else []
+        )
+        held = f", {len(self.test_rows):,} held out for the final evaluation" if len(self.test_rows) else ""
+        log.info(
+            "Data: %s rows for the search%s; %d features (%s).",
+            f"{len(X_search):,}",
+            held,
+            len(prepared.features),
+            ", ".join(f"{n} {k}" for k, n in _kinds(prepared.features).items()),
+        )
+        if cfg.task != CLUSTERING:
+            log.info("Validation: %s; metric: %s.", self.validation.describe(), self.metric.label)
+
+    def _balance(self, y) -> bool:
+        cfg = self.config
+        if cfg.task != CLASSIFICATION or cfg.balance == "off":
+            return False
+        counts = np.bincount(y)
+        counts = counts[counts > 0]
+        imbalanced = counts.min() / counts.max() < IMBALANCE_RATIO
+        if cfg.balance == "weights":
+            return True
+        if imbalanced:
+            if self.metric.name in LABEL_METRICS:
+                self._note(
+                    f"The classes are imbalanced (smallest {counts.min():,} vs largest {counts.max():,} rows): "
+                    "classes are weighted (or resampled) inside each fold."
+                )
+                return True
+            self._note(
+                f"The classes are imbalanced (smallest {counts.min():,} vs largest {counts.max():,} rows); "
+                f"{self.metric.label} judges ranking, not labels, so the rows are not reweighted."
+            )
+        return False
+
+    def _fit_validation(self, validation: Validation) -> Validation:
+        """Fewer folds when even the fastest strong model would eat the budget on k folds."""
+        if validation.strategy not in ("kfold", "group") or self.config.task == CLUSTERING:
+            return validation
+        n = len(self.data.X)
+        probe = catalog.get("hgb_classifier" if self.config.task == CLASSIFICATION else "hgb_regressor")
+        per_fold = probe.estimated_seconds(int(n * 0.8), len(self.data.features))
+        budget = self.config.time_budget_s
+        folds = validation.folds
+        while folds > 3 and per_fold * folds / self.config.n_jobs > TRIAL_SHARE * budget:
+            folds -= 1
+        if folds != validation.folds:
+            self._note(
+                f"The data is large for a {budget:.0f} s budget: the search validates on {folds} folds "
+                f"instead of {validation.folds}."
+            )
+            return Validation(validation.strategy, folds, validation.holdout_fraction, validation.column)
+        if validation.strategy == "kfold" and per_fold * 3 / self.config.n_jobs > budget * 0.6:
+            self._note(f"The data is large for a {budget:.0f} s budget: the search validates on one split of 20 %.")
+            return Validation("holdout", 1, 0.2, validation.column)
+        return validation
+
+    # --- reporting ---------------------------------------------------------------------
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        log.info(text)
+
+    def _step(self, fraction: float, step: str) -> None:
+        self.events.progress(min(max(fraction, 0.0), 0.99), step)
+
+    def _search_progress(self, step: str) -> None:
+        self._step(0.9 * self.budget.elapsed / max(self.budget.seconds, 1e-9), step)
+
+    # --- the search --------------------------------------------------------------------
+    def _context(self) -> catalog.Context:
+        return catalog.Context(
+            task=self.config.task,
+            n_rows=len(self.data.X),
+            n_features=len(self.data.features),
+            n_classes=self.data.n_classes,
+            seed=self.config.seed,
+            positive_target=self.data.positive_target,
+        )
+
+    def _budget_left(self) -> bool:
+        if self.config.max_trials is not None and len(self.records) >= self.config.max_trials:
+            return False
+        return not self.budget.search_over()
+
+    def _trial_ctx(self) -> TrialContext:
+        return TrialContext(self.data, self.splits, self.metric, self.config.n_jobs, abort=self.budget.search_over)
+
+    def _estimate(self, candidate: Candidate) -> float:
+        """Seconds this candidate should take, from the catalog's cost model calibrated on the
+        trials so far (and from earlier trials of the same algorithm when there are some)."""
+        same = [r.duration for r in self.records if r.key == candidate.key and r.status == SUCCEEDED]
+        if same:
+            return float(np.median(same))
+        algorithm = candidate.algorithm
+        n_fold = int(len(self.data.X) * (1 - 1 / max(len(self.splits), 2)))
+        per_fit = algorithm.estimated_seconds(n_fold, len(self.data.features))
+        rounds = max(1, int(np.ceil(max(len(self.splits), 1) / self.config.n_jobs)))
+        return per_fit * rounds * self._calibration()
+
+    def _calibration(self) -> float:
+        ratios = []
+        for record in self.records:
+            if record.status == SUCCEEDED and record.fit_time:
+                algorithm = catalog.get(record.key)
+                n_fold = int(len(self.data.X) * (1 - 1 / max(len(self.splits), 2)))
+                ratios.append(record.fit_time / algorithm.estimated_seconds(n_fold, len(self.data.features)))
+        return float(np.clip(np.median(ratios), 0.2, 10)) if ratios else 1.0
+
+    def _have_model(self) -> bool:
+        return any(r.complete and r.family != "baseline" for r in self.records)
+
+    def _run_trial(self, candidate: Candidate, phase: str, *, optuna_trial=None, tuner=None) -> TrialRecord | None:
+        estimate = self._estimate(candidate)
+        remaining = self.budget.search_remaining
+        if self._have_model() and estimate > remaining:
+            log.info(
+                "Skipping %s: it needs about %.0f s and %.0f s of search time is left.",
+                candidate.algorithm.name,
+                estimate,
+                max(remaining, 0),
+            )
+            return None
+        algorithm = candidate.algorithm
+        number = len(self.records) + 1
+        record = TrialRecord(number, candidate.key, algorithm.name, algorithm.family, dict(candidate.params), phase)
+        cap = min(self.config.trial_cap, remaining) if self._have_model() else max(remaining, 1.0)
+        self._search_progress(f"Trial {number}: {algorithm.name}")
+        pruner = tuner.pruner_for(optuna_trial) if tuner is not None else None
+        oof = trials.run(self._trial_ctx(), record, candidate, cap=cap, pruner=pruner)
+        self.records.append(record)
+        if oof is not None:
+            self.oof[number] = oof
+            self._trim_oof()
+        self._log_trial(record)
+        self.events.trial(record.as_dict())
+        self._update_reserve()
+        return record
+
+    def _trim_oof(self) -> None:
+        if len(self.oof) <= OOF_KEEP:
+            return
+        ranked = sorted(
+            (r for r in self.records if r.number in self.oof), key=lambda r: (self.metric.loss(r.score), r.number)
+        )
+        for record in ranked[OOF_KEEP:]:
+            self.oof.pop(record.number, None)
+
+    def _log_trial(self, record: TrialRecord) -> None:
+        if record.status == SUCCEEDED and record.score is not None:
+            spread = f" ± {record.std:.4f}" if record.std else ""
+            best = self._best_single()
+            mark = "  ★ best so far" if best is record else ""
+            log.info(
+                "#%d %s: %s %.4f%s in %.1f s%s",
+                record.number,
+                record.name,
+                self.metric.label,
+                record.score,
+                spread,
+                record.duration,
+                mark,
+            )
+        else:
+            log.info("#%d %s: %s. %s", record.number, record.name, record.status, record.error)
+        for warning in record.warnings[:2]:
+            log.debug("#%d %s", record.number, warning)
+
+    def _best_single(self) -> TrialRecord | None:
+        complete = [r for r in self.records if r.complete]
+        return min(complete, key=lambda r: (self.metric.loss(r.score), r.number)) if complete else None
+
+    def _update_reserve(self) -> None:
+        """Time to keep for the refit of the likely ensemble and for the evaluation."""
+        complete = sorted(
+            (r for r in self.records if r.complete and r.family != "baseline"), key=lambda r: self.metric.loss(r.score)
+        )
+        n_fold = int(len(self.data.X) * (1 - 1 / max(len(self.splits), 2))) if self.splits else len(self.data.X)
+        refit = [finish.estimate_refit(r, n_fold, len(self.data.X)) for r in complete[:4]]
+        refit_time = sum(refit) / self.config.n_jobs * 1.2 if refit else 0.0
+        evaluation = min(EVAL_SHARE * self.config.time_budget_s, 30.0) if self.config.explain else 1.0
+        self.budget.reserve = min(refit_time + evaluation + 1.0, 0.5 * self.config.time_budget_s)
+
+    def search(self) -> None:
+        ctx = self._context()
+        base = portfolio.baseline(self.config.task)
+        if base is not None:
+            self._run_trial(base, "baseline")
+        self._step(0.02, "Trying strong defaults")
+        for candidate in portfolio.initial(self.config.task, ctx, self.config.families):
+            if not self._budget_left():
+                break
+            self._run_trial(candidate, "portfolio")
+        if self.config.task == CLUSTERING:
+            return
+        tuner = portfolio.Tuner(seed=self.config.seed, metric_loss=self.metric.loss)
+        tuner.choose(self.records)
+        if tuner.ranked and self._budget_left():
+            names = ", ".join(catalog.get(k).name for k in tuner.ranked)
+            log.info("Tuning the most promising algorithms: %s.", names)
+        while self._budget_left():
+            picked = tuner.next()
+            if picked is None:
+                break
+            key, optuna_trial = picked
+            record = self._run_trial(
+                Candidate(key, optuna_trial.params), "tuning", optuna_trial=optuna_trial, tuner=tuner
+            )
+            if record is None:  # no time left for it
+                tuner.tell(key, optuna_trial, None, "failed")
+                break
+            tuner.tell(key, optuna_trial, record.score if record.complete else None, record.status)
+            tuner.choose(self.records)
+
+    # --- the end -----------------------------------------------------------------------
+    def finish(self) -> SearchResult:
+        result = SearchResult(
+            task=self.config.task,
+            metric=self.metric.name,
+            leaderboard=self.records,
+            best=None,
+            features=self.prepared.features,
+            classes=self.prepared.classes,
+            positive_class=self.prepared.positive_class,
+            notes=self.notes,
+            stopped=self.budget.stop_request(),
+            validation=self.validation.describe() if self.config.task != CLUSTERING else "",
+            rows={"search": len(self.search_rows), "holdout": len(self.test_rows)},
+        )
+        result.seconds["search"] = self.budget.elapsed
+        if result.stopped == "discard":
+            log.info("Stopped on request; nothing is kept.")
+            return result
+        best = self._best_single()
+        if best is None:
+            raise DataError("No candidate could be trained on this data. The trials' errors say why.")
+        members = [(best, 1.0)]
+        final = best
+        if self.config.ensemble and self.config.task != CLUSTERING and len(self.oof) >= 2:
+            self._step(0.9, "Building the ensemble")
+            built = finish.build_ensemble(
+                self.records, self.oof, self.data.y, self.splits, self.metric, self.config.task, len(self.records) + 1
+            )
+            if built is not None:
+                final, pred = built
+                self.oof[final.number] = pred
+                by_number = {r.number: r for r in self.records}
+                members = [(by_number[k], w) for k, w in final.weights.items()]
+                self.records.append(final)
+                self.events.trial(final.as_dict())
+                log.info(
+                    "Ensemble of %d models: %s %.4f (best single %.4f).",
+                    len(members),
+                    self.metric.label,
+                    final.score,
+                    best.score,
+                )
+        result.best = final
+        self._step(0.92, "Refitting on all the data")
+        log.info("Refitting %s on all %s search rows.", final.name, f"{len(self.data.X):,}")
+        grace = 0.05 * self.config.time_budget_s + 5
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(dir=self.out_dir) as folder:
+            refitted = finish.refit_members(
+                self.data, members, folder=folder, budget=self.budget, grace=grace, n_jobs=self.config.n_jobs
+            )
+            if not refitted and final is not best:
+                log.warning("The ensemble could not be refitted; falling back to %s.", best.name)
+                final = result.best = best
+                refitted = finish.refit_members(
+                    self.data, [(best, 1.0)], folder=folder, budget=self.budget, grace=grace, n_jobs=self.config.n_jobs
+                )
+            if self.budget.discarded():
+                result.stopped = "discard"
+                return result
+            if not refitted:
+                raise DataError("The best model could not be refitted on all the data; see the log.")
+            if len(refitted) < len(members):
+                kept = {r.number for r, _, _ in refitted}
+                final.weights = {k: w for k, w in final.weights.items() if k in kept}
+            path = os.path.join(self.out_dir, "model.joblib")
+            saved = fork.run_one(
+                finish.assemble_and_save,
+                refitted,
+                path,
+                task=self.config.task,
+                features=self.prepared.features,
+                classes=self.prepared.classes,
+                positive_class=self.prepared.positive_class,
+                metric=self.metric.name,
+                name=final.name,
+                cap=max(30.0, self.budget.remaining + grace),
+            )
+        if not saved.ok:
+            raise RuntimeError(f"Saving the model failed: {saved.error or saved.status}")
+        result.model_path, result.sha256, result.size = path, saved.value["sha256"], saved.value["size"]
+        result.model_summary = saved.value["summary"]
+        result.seconds["refit"] = time.monotonic() - started
+        self._assess(result, final)
+        return result
+
+    def _assess(self, result: SearchResult, final: TrialRecord) -> None:
+        started = time.monotonic()
+        self._step(0.96, "Evaluating on the holdout" if len(self.test_rows) else "Evaluating")
+        holdout = None
+        if len(self.test_rows):
+            holdout = (
+                self.prepared.X.iloc[self.test_rows].reset_index(drop=True),
+                self.prepared.y[self.test_rows] if self.prepared.y is not None else None,
+            )
+        time_limit = max(3.0, self.budget.remaining)
+        outcome = fork.run_one(
+            assess,
+            result.model_path,
+            result.sha256,
+            holdout=holdout,
+            train=(self.data.X, self.data.y),
+            metric_name=self.metric.name,
+            explain_model=self.config.explain,
+            time_limit=time_limit,
+            seed=self.config.seed,
+            cap=time_limit + 0.05 * self.config.time_budget_s + 5,
+            threads=self.config.n_jobs,
+        )
+        if outcome.ok:
+            result.evaluation = outcome.value["evaluation"]
+            result.importance = outcome.value["importance"]
+            result.learning_curves = outcome.value["learning_curves"]
+        else:
+            log.warning("The evaluation did not finish (%s); the model is kept without it.", outcome.status)
+        if result.evaluation is None and self.config.task != CLUSTERING:
+            result.evaluation = self._oof_evaluation(final)
+        if result.evaluation and result.evaluation.get("metrics"):
+            value = result.evaluation["metrics"].get(self.metric.name)
+            if value is not None:
+                log.info(
+                    "%s on the %s: %s %.4f.",
+                    final.name,
+                    result.evaluation.get("source", "holdout"),
+                    self.metric.label,
+                    value,
+                )
+        result.seconds["evaluation"] = time.monotonic() - started
+
+    def _oof_evaluation(self, final: TrialRecord) -> dict | None:
+        from . import evaluation
+
+        pred = self.oof.get(final.number)
+        if pred is None:
+            return None
+        covered = splits.covered_rows(self.splits, len(self.data.X))
+        y = self.data.y[covered]
+        if self.config.task == CLASSIFICATION:
+            out = evaluation.classification(y, pred[covered], self.prepared.classes)
+        else:
+            out = evaluation.regression(y, pred[covered])
+        out["source"] = "cross-validation"
+        return out
+
+
+def _kinds(features: list[Feature]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in features:
+        out[f.kind] = out.get(f.kind, 0) + 1
+    return out
+
+
+def _time_order(values) -> np.ndarray:
+    """Sortable numbers from a date column (missing dates sort first)."""
+    stamps = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    numbers = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
+    return np.where(stamps.isna().to_numpy(), np.iinfo(np.int64).min, numbers)
+
+
+def run(
+    X: pd.DataFrame,
+    y: pd.Series | None,
+    *,
+    column_types: dict[str, str],
+    config: SearchConfig,
+    out_dir: str,
+    events: Events | None = None,
+    order=None,
+    groups=None,
+) -> SearchResult:
+    """Search, refit and evaluate; the model is saved as ``out_dir/model.joblib``."""
+    events = events or Events()
+    search = Search(
+        X, y, column_types=column_types, config=config, out_dir=out_dir, events=events, order=order, groups=groups
+    )
+    search.search()
+    return search.finish()
