@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import MeViewSet, TokenViewSet
 from datasets.api import DatasetVersionViewSet, DatasetViewSet, SqlConnectionViewSet
 from projects.api import AuditViewSet, InvitationViewSet, MemberViewSet, ProjectViewSet, ShareViewSet, WorkspaceViewSet
+from training.api import AlgorithmViewSet, JobViewSet
 
 app_name = "api"
 
@@ -22,6 +23,8 @@ router.register("projects/<int:project_pk>/shares", ShareViewSet, basename="proj
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("datasets/<int:dataset_pk>/versions", DatasetVersionViewSet, basename="dataset-version")
 router.register("sql-connections", SqlConnectionViewSet, basename="sql-connection")
+router.register("jobs", JobViewSet, basename="job")
+router.register("algorithms", AlgorithmViewSet, basename="algorithm")
 
 urlpatterns = [
     path("me/", MeViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="me-detail"),

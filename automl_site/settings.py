@@ -192,7 +192,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Scheduled work (drift checks, retraining, the reaper of stuck jobs) is added by the apps that own it.
 CELERY_BEAT_SCHEDULE: dict = {
     "fail-stalled-dataset-versions": {"task": "datasets.fail_stalled_versions", "schedule": 300.0},
+    "fail-stalled-training-jobs": {"task": "training.fail_stalled_jobs", "schedule": 30.0},
 }
+# Training runs on its own queue, so that long jobs never hold up dataset processing.
+TRAINING_QUEUE = "training"
+CELERY_TASK_ROUTES = {"training.run_job": {"queue": TRAINING_QUEUE}}
 
 # --- Auth and accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -306,7 +310,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
-    "DESCRIPTION": "Workspaces, projects and datasets; training jobs and models in later versions.",
+    "DESCRIPTION": "Workspaces, projects, datasets, training jobs and the algorithm catalog.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -353,6 +357,16 @@ SQL_ROW_CAP = env_int("AUTOML_SQL_ROW_CAP", 1_000_000)
 # empty allows any. Set it where editors must not reach other machines on the server's network.
 AUTOML_SQL_ALLOWED_HOSTS = env_list("AUTOML_SQL_ALLOWED_HOSTS")
 AUTOML_ENCRYPTION_KEY = env_str("AUTOML_ENCRYPTION_KEY")
+# Training: budget bounds, liveness of workers, cancel grace, memory and cores per job.
+TRAINING_DEFAULT_BUDGET_S = env_int("AUTOML_TRAINING_DEFAULT_BUDGET_S", 60)
+TRAINING_MIN_BUDGET_S = env_int("AUTOML_TRAINING_MIN_BUDGET_S", 10)
+TRAINING_MAX_BUDGET_S = env_int("AUTOML_TRAINING_MAX_BUDGET_S", 24 * 3600)
+TRAINING_HEARTBEAT_S = float(env_str("AUTOML_TRAINING_HEARTBEAT_S", "10"))
+TRAINING_STALE_AFTER_S = env_int("AUTOML_TRAINING_STALE_AFTER_S", 120)
+TRAINING_REQUEUE_AFTER_S = env_int("AUTOML_TRAINING_REQUEUE_AFTER_S", 900)
+TRAINING_CANCEL_GRACE_S = env_int("AUTOML_TRAINING_CANCEL_GRACE_S", 30)
+TRAINING_MEMORY_BYTES = env_int("AUTOML_TRAINING_MEMORY_MB", 0) * 1024 * 1024
+TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
 FILE_UPLOAD_HANDLERS = ["datasets.uploads.SizeLimitedUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)

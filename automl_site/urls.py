@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz/", views.health, name="health"),
     path("", include("projects.urls")),
     path("", include("datasets.urls")),
+    path("", include("training.urls")),
 ]
 
 handler400 = "automl_site.views.bad_request"

@@ -44,14 +44,16 @@ class ProcessingFailed(Exception):
 
 
 class Heartbeat:
-    """Keeps the version's heartbeat fresh from a thread while the run works, so that one long
-    step (reading a huge file, profiling) is not mistaken for a dead worker by the reaper."""
+    """Keeps a row's heartbeat fresh from a thread while a run works, so that one long step
+    (reading a huge file, profiling, fitting a model) is not mistaken for a dead worker by the
+    reaper. Dataset versions use it; training jobs too (with `model`)."""
 
-    def __init__(self, version_id: int, *, every: float = HEARTBEAT_EVERY_S):
-        self.version_id = version_id
+    def __init__(self, pk: int, *, every: float = HEARTBEAT_EVERY_S, model=DatasetVersion):
+        self.pk = pk
         self.every = every
+        self.model = model
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{version_id}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{model.__name__}-{pk}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -64,7 +66,10 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.every):
-                DatasetVersion.objects.filter(pk=self.version_id).update(heartbeat_at=timezone.now())
+                try:
+                    self.model.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # a database blip must not end the beating
+                    log.warning("Heartbeat of %s %s failed: %s", self.model.__name__, self.pk, exc)
         finally:
             connection.close()  # this thread's own database connection
 

@@ -269,6 +269,7 @@ class AuditEvent(models.Model):
         UNSHARE = "unshare", "Unshared"
         ARCHIVE = "archive", "Archived"
         UNARCHIVE = "unarchive", "Unarchived"
+        CANCEL = "cancel", "Cancelled"
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"

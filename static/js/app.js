@@ -337,5 +337,5 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 
-  window.AutoML = { toast: toast };
+  window.AutoML = { toast: toast, initSortable: initSortable };
 })();

@@ -1,12 +1,12 @@
 /* Charts tab of a dataset: Plotly charts drawn from the profile embedded as #profile-data.
    Everything is precomputed by the profiler (histogram bins, box statistics, correlation
-   matrices, a small row sample), so the browser only lays it out. Colours come from the CSS
-   variables of the current theme and the charts are redrawn when the theme changes. */
+   matrices, a small row sample), so the browser only lays it out. Theme colours, layout and
+   redrawing on a theme change come from chart-kit.js. */
 (function () {
   "use strict";
 
   const source = document.getElementById("profile-data");
-  if (!source || typeof window.Plotly === "undefined") return;
+  if (!source || typeof window.Plotly === "undefined" || !window.ChartKit) return;
   const data = JSON.parse(source.textContent);
   if (!data) return;
 
@@ -15,84 +15,7 @@
   const target = data.target || null;
   const MAX_BOXES = 24;
   const MAX_CLASSES = 10;
-  const CONFIG = {
-    responsive: true,
-    displaylogo: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
-  };
-
-  function css(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  }
-
-  function theme() {
-    return {
-      text: css("--text"),
-      muted: css("--text-muted"),
-      surface: css("--surface"),
-      border: css("--border"),
-      primary: css("--primary"),
-      font: css("--font-sans"),
-      palette: [
-        css("--primary"),
-        css("--tone-teal-fg"),
-        css("--tone-amber-fg"),
-        css("--tone-red-fg"),
-        css("--tone-violet-fg"),
-        css("--tone-green-fg"),
-        css("--tone-blue-fg"),
-        css("--tone-indigo-fg"),
-        css("--text-muted"),
-      ],
-    };
-  }
-
-  function axis(t, extra) {
-    return Object.assign(
-      {
-        gridcolor: t.border,
-        linecolor: t.border,
-        zerolinecolor: t.border,
-        tickfont: { color: t.muted },
-        title: { font: { color: t.muted } },
-        automargin: true,
-      },
-      extra || {},
-    );
-  }
-
-  function layout(extra) {
-    const t = theme();
-    const base = {
-      paper_bgcolor: t.surface,
-      plot_bgcolor: t.surface,
-      font: { color: t.text, family: t.font, size: 12 },
-      margin: { l: 48, r: 16, t: 12, b: 40 },
-      colorway: t.palette,
-      bargap: 0.04,
-      showlegend: false,
-      legend: { orientation: "h", y: -0.2, font: { color: t.muted } },
-      hoverlabel: { bgcolor: t.surface, bordercolor: t.border, font: { color: t.text } },
-    };
-    const result = Object.assign(base, extra || {});
-    result.xaxis = axis(t, (extra || {}).xaxis);
-    result.yaxis = axis(t, (extra || {}).yaxis);
-    return result;
-  }
-
-  function message(element, text) {
-    Plotly.purge(element);
-    element.innerHTML = "";
-    const note = document.createElement("p");
-    note.className = "chart-empty muted";
-    note.textContent = text;
-    element.appendChild(note);
-  }
-
-  function draw(element, traces, extra) {
-    if (element.querySelector(".chart-empty")) element.innerHTML = "";
-    Plotly.react(element, traces, layout(extra), CONFIG);
-  }
+  const { theme, message, draw } = window.ChartKit;
 
   /* A histogram from bin edges (numbers, or ISO dates) and counts. */
   function histogramTrace(histogram, color) {
@@ -379,7 +302,5 @@
     else if (control === "scatter") drawScatter();
   });
 
-  // Follow the theme: the user's choice (data-theme on <html>) or the system's.
-  new MutationObserver(drawAll).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", drawAll);
+  window.ChartKit.followTheme(drawAll);
 })();

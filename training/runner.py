@@ -1,0 +1,251 @@
+"""A training job's run on a worker: claim it, load its data, run the engine with a reporter,
+store the model and its evaluation, and end the job in exactly one final state."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.utils import timezone
+
+from datasets import storage
+from datasets.processing import Heartbeat
+
+from .automl import DataError
+from .automl.process import EngineProcess
+from .models import JobEvent, TrainingJob, Trial, stalled_jobs
+from .reporter import LEVELS, JobReporter, announce_status, record_event
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def cores() -> int:
+    available = len(os.sched_getaffinity(0))
+    return min(available, settings.TRAINING_CORES) if settings.TRAINING_CORES else available
+
+
+def execute(*, job_id: int, token: str) -> None:
+    job = TrainingJob.objects.select_related("dataset_version__dataset", "project").filter(pk=job_id).first()
+    if job is None:
+        log.info("Training job %s no longer exists; nothing to do.", job_id)
+        return
+    if not job.claim(token, worker_name()):
+        log.info("Training job %s (run %s) was already taken, cancelled or superseded; nothing to do.", job_id, token)
+        return
+    announce_status(job, f"Started on {worker_name()} with a budget of {job.time_budget_s} s.")
+    with Heartbeat(job.pk, every=settings.TRAINING_HEARTBEAT_S, model=TrainingJob), JobReporter(job) as reporter:
+        _execute(job, reporter)
+
+
+def _execute(job: TrainingJob, reporter: JobReporter) -> None:
+    folder = Path(tempfile.mkdtemp(prefix=f"job-{job.pk}-", dir=_work_dir()))
+    try:
+        spec = engine_spec(job, str(folder))
+        with EngineProcess(spec, workdir=str(folder)) as engine:
+            outcome = _follow(job, reporter, engine)
+        _conclude(job, outcome)
+    except DataError as exc:
+        _end_failed(job, str(exc))
+    except SoftTimeLimitExceeded:
+        _end_failed(
+            job,
+            f"The job ran past its time limit ({job.time_budget_s} s budget plus the allowed margin) and was stopped.",
+        )
+    except Exception as exc:
+        log.exception("Training job %s failed", job.pk)
+        _end_failed(
+            job, f"The job stopped on an unexpected error ({type(exc).__name__}). The worker's log has the details."
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _work_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "cache" / "training"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def engine_spec(job: TrainingJob, out_dir: str) -> dict:
+    """What the engine process needs: the dataset's Parquet file and schema, the target, the
+    features, the validation column and the search settings."""
+    version = job.dataset_version
+    if not version.is_ready or not version.parquet_key:
+        raise DataError(f"Version {version.number} of the dataset is not ready; it cannot be trained on.")
+    options = job.options
+    validation = options.get("validation", {})
+    extra = validation.get("column") or ""
+    features = [c for c in version.columns if c.get("role") == "feature" and c["name"] not in (job.target, extra)]
+    wanted = {c["name"] for c in features} | ({job.target, extra} - {""})
+    try:
+        parquet = str(storage.local_path(version.parquet_key))
+    except OSError as exc:
+        raise DataError("The dataset's stored data cannot be read; upload the file again.") from exc
+    strategy = validation.get("strategy", "kfold")
+    return {
+        "data": {
+            "parquet": parquet,
+            "columns": [c for c in version.columns if c["name"] in wanted],
+            "features": [c["name"] for c in features],
+            "target": job.target,
+            "order_column": extra if strategy == "time" else "",
+            "group_column": extra if strategy == "group" else "",
+        },
+        "column_types": {c["name"]: c["type"] for c in features},
+        "config": {
+            "task": job.problem_type,
+            "metric": job.metric,
+            "time_budget_s": job.time_budget_s,
+            "seed": options.get("seed", 0),
+            "validation": {"strategy": strategy, "folds": validation.get("folds", 5), "column": extra},
+            "test_fraction": options.get("test_fraction", 0.2),
+            "families": options.get("families") or [],
+            "max_trials": options.get("max_trials"),
+            "ensemble": options.get("ensemble", True),
+            "balance": options.get("balance", "auto"),
+            "positive_class": options.get("positive_class"),
+            "n_jobs": cores(),
+        },
+        "out_dir": out_dir,
+        "memory_limit": settings.TRAINING_MEMORY_BYTES,
+    }
+
+
+def _follow(job: TrainingJob, reporter: JobReporter, engine: EngineProcess) -> dict:
+    """Relay the engine's events to the reporter until it ends; pass on a cancel request."""
+    outcome: dict = {"event": "exit", "code": None, "signal": ""}
+    for event in engine.events():
+        kind = event["event"]
+        if kind == "log":
+            reporter.log(event["message"], level=event["level"] if event["level"] in LEVELS else "info")
+        elif kind == "progress":
+            reporter.progress(event["fraction"], event["step"])
+        elif kind == "trial":
+            reporter.trial(event["record"])
+        elif kind in ("result", "error", "exit"):
+            outcome = event
+        if kind in ("tick", "progress", "trial") and not engine.stopped:
+            mode = reporter.should_stop()
+            if mode:
+                engine.stop(mode)
+    return outcome
+
+
+def _conclude(job: TrainingJob, outcome: dict) -> None:
+    kind = outcome["event"]
+    if kind == "result":
+        _store(job, json.loads(Path(outcome["path"]).read_text()))
+    elif kind == "error":
+        if outcome.get("kind") == "internal":
+            log.error("The engine of job %s failed: %s", job.pk, outcome["message"])
+            _end_failed(job, "The search stopped on an unexpected error. The worker's log has the details.")
+        elif outcome.get("kind") == "memory":
+            _end_failed(job, "The worker ran out of memory. Train on fewer rows or columns, or use a larger worker.")
+        else:
+            _end_failed(job, outcome["message"])
+    elif outcome.get("signal") == "SIGKILL":
+        _end_failed(
+            job,
+            "The training process was killed, most likely because it ran out of memory. "
+            "Train on fewer rows or columns.",
+        )
+    else:
+        detail = f" (signal {outcome['signal']})" if outcome.get("signal") else f" (exit code {outcome.get('code')})"
+        _end_failed(job, f"The training process stopped unexpectedly{detail}. The worker's log has the details.")
+
+
+def _store(job: TrainingJob, result: dict) -> None:
+    summary = {
+        "notes": result["notes"],
+        "validation": result["validation"],
+        "rows": result["rows"],
+        "seconds": result["seconds"],
+        "features": result["features"],
+        "classes": result["classes"],
+        "positive_class": result["positive_class"],
+        "model": result["model_summary"],
+        "stopped": result["stopped"],
+        "trials": len(result["leaderboard"]),
+    }
+    if result["stopped"] == "discard" or not result["model_path"]:
+        TrainingJob.objects.filter(pk=job.pk).update(summary=summary)
+        if job.mark_cancelled("Stopped on request; nothing was kept."):
+            announce_status(job, "Stopped on request; the results were discarded.", level="warning")
+        return
+    artifact_key = job.key("model.joblib")
+    evaluation_key = job.key("evaluation.json")
+    storage.save_file(artifact_key, result["model_path"])
+    payload = {
+        "evaluation": result["evaluation"],
+        "importance": result["importance"],
+        "learning_curves": result["learning_curves"],
+    }
+    storage.save_stream(evaluation_key, [json.dumps(payload, allow_nan=False).encode()])
+    best = Trial.objects.filter(job=job, number=result["best"]).first() if result["best"] else None
+    TrainingJob.objects.filter(pk=job.pk).update(
+        artifact_key=artifact_key,
+        artifact_sha256=result["sha256"],
+        artifact_size=result["size"],
+        evaluation_key=evaluation_key,
+        best_trial=best,
+        summary=summary,
+    )
+    job.refresh_from_db()
+    seconds = (timezone.now() - job.started_at).total_seconds()
+    if result["stopped"] == "keep":
+        if job.mark_cancelled("Stopped on request; the best model so far was kept."):
+            announce_status(
+                job, f"Stopped on request after {seconds:.0f} s; the best model so far was kept.", level="warning"
+            )
+        return
+    if job.mark_succeeded(stage="Finished"):
+        name = best.name if best else "the best model"
+        announce_status(job, f"Finished in {seconds:.0f} s: {name} is the best of {len(result['leaderboard'])} trials.")
+    else:
+        # Ended meanwhile by a forced cancel: what was stored belongs to nobody.
+        storage.delete_keys([artifact_key, evaluation_key])
+
+
+def _end_failed(job: TrainingJob, reason: str) -> None:
+    if job.mark_failed(reason):
+        announce_status(job, f"Failed: {reason}", level="error")
+
+
+def fail_stalled() -> int:
+    """Beat: fail running jobs whose worker went silent, so no page spins forever; send again
+    the queued jobs whose message was lost (the claim makes a duplicate harmless)."""
+    from datetime import timedelta
+
+    from .tasks import enqueue
+
+    now = timezone.now()
+    count = 0
+    for job in stalled_jobs(now - timedelta(seconds=settings.TRAINING_STALE_AFTER_S)):
+        reason = (
+            "The worker running this job stopped responding (it was stopped, killed, or ran out of memory). "
+            "Start the job again."
+        )
+        if job.mark_failed(reason):
+            announce_status(job, f"Failed: {reason}", level="error")
+            count += 1
+    lost = TrainingJob.objects.filter(
+        status=TrainingJob.Status.QUEUED, queued_at__lt=now - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
+    )
+    for job in lost:
+        TrainingJob.objects.filter(pk=job.pk).update(queued_at=now)
+        record_event(
+            job, "Still waiting for a worker; the job was queued again.", kind=JobEvent.Kind.STATUS, level="warning"
+        )
+        enqueue(job)
+    return count

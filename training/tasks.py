@@ -1,0 +1,49 @@
+"""Celery tasks of the training app: thin wrappers that pass ids to the runner and services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from . import runner
+
+# The job ends within budget + 10 % + 15 s by itself; these limits only stop a run gone wrong.
+SOFT_MARGIN_S = 60
+HARD_MARGIN_S = 60
+
+
+def time_limits(budget_s: int) -> tuple[int, int]:
+    soft = int(budget_s * 1.1 + 15 + SOFT_MARGIN_S)
+    return soft, soft + HARD_MARGIN_S
+
+
+@shared_task(name="training.run_job")
+def run_job(job_id: int, token: str) -> None:
+    """Run one training job (the engine, its reporter, storing the results)."""
+    runner.execute(job_id=job_id, token=token)
+
+
+@shared_task(name="training.enforce_cancel")
+def enforce_cancel(job_id: int) -> None:
+    """A grace period after a cancel: stop the job's worker process if the job still runs."""
+    from .services import force_cancel
+
+    force_cancel(job_id=job_id)
+
+
+@shared_task(name="training.fail_stalled_jobs")
+def fail_stalled_jobs() -> int:
+    """Beat task: fail jobs whose worker stopped sending heartbeats."""
+    return runner.fail_stalled()
+
+
+def enqueue(job) -> None:
+    """Send the job's run to the training queue, with time limits from its budget."""
+    soft, hard = time_limits(job.time_budget_s)
+    run_job.apply_async(
+        args=[job.pk, job.token],
+        task_id=job.token,
+        queue=settings.TRAINING_QUEUE,
+        soft_time_limit=soft,
+        time_limit=hard,
+    )

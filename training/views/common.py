@@ -1,0 +1,65 @@
+"""What every training page shares: fetching a job through the policy, the leaderboard rows,
+and the page context."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from automl_site.api import MAX_ID
+from projects import permissions
+from projects.views.common import project_page_context
+
+from ..automl.metrics import METRICS
+from ..models import TrainingJob, Trial
+
+
+def job_for(request: HttpRequest, pk: int, action: str = "view") -> TrainingJob:
+    """The job, through the permission policy: 404 if unseen, 403 if seen but not allowed."""
+    if pk > MAX_ID:
+        raise Http404("Not found.")
+    queryset = TrainingJob.objects.select_related(
+        "project__workspace", "dataset", "dataset_version", "best_trial", "created_by"
+    )
+    return permissions.get_object_for_user(request.user, queryset, action, pk=pk)
+
+
+def ranked_trials(job: TrainingJob) -> list[Trial]:
+    """All trials, scored ones best first (ties: the earlier), then the rest by number; each
+    gets `rank` (None when unscored)."""
+    metric = METRICS[job.metric]
+    trials = list(job.trials.all())
+    scored = [t for t in trials if t.score is not None and t.status == Trial.Status.SUCCEEDED]
+    scored.sort(key=lambda t: (metric.loss(t.score), t.number))
+    others = sorted((t for t in trials if t not in scored), key=lambda t: t.number)
+    for rank, trial in enumerate(scored, start=1):
+        trial.rank = rank
+    for trial in others:
+        trial.rank = None
+    return scored + others
+
+
+def leaderboard_context(job: TrainingJob, user) -> dict:
+    trials = ranked_trials(job)
+    metric = METRICS[job.metric]
+    best = next((t for t in trials if t.rank == 1), None)
+    return {
+        "job": job,
+        "trials": trials,
+        "metric": metric,
+        "best": best,
+        "scored": sum(1 for t in trials if t.rank),
+        "may_compare": len(trials) > 1,
+    }
+
+
+def job_page_context(request: HttpRequest, job: TrainingJob, tab: str) -> dict:
+    context = project_page_context(request.user, job.project)
+    context.update(
+        {
+            "job": job,
+            "tab": tab,
+            "metric": METRICS[job.metric],
+            "share_role": permissions.share_role(request.user, job.project),
+        }
+    )
+    return context
