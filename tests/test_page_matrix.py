@@ -18,6 +18,7 @@ from automl_site.routing import websocket_urlpatterns
 from datasets import services as dataset_services
 from projects import services
 from projects.models import Invitation
+from training import services as training_services
 
 from . import factories
 from .matrix import statuses
@@ -95,6 +96,28 @@ def connection_test_form(ctx):
     return {"connection": ctx.connection.pk}
 
 
+def job(ctx):
+    return {"pk": ctx.job.pk}
+
+
+def job_form(ctx):
+    return {
+        "dataset": ctx.dataset.pk,
+        "target": "churned",
+        "problem_type": "auto",
+        "time_budget_s": "30",
+        "validation": "kfold",
+        "folds": "5",
+        "test_fraction": "0.2",
+        "seed": "0",
+        "balance": "auto",
+    }
+
+
+def advice_query(ctx):
+    return {"dataset": ctx.dataset.pk, "target": "churned"}
+
+
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARE_FORM = {"email": "stranger@example.com", "role": "viewer"}
 PROJECT_FORM = {"name": "Renamed", "description": "", "problem_type": "regression", "target_column": ""}
@@ -158,6 +181,17 @@ ROWS = [
     Row("dataset_schema", "post", "302 302 302 403 404 403 302", dset, {"col-0-name": "plan", "col-0-role": "ignore"}),
     Row("dataset_profile", "get", "200 200 200 200 404 200 302", dset),
     Row("dataset_charts", "get", "200 200 200 200 404 200 302", dset),
+    Row("job_list", "get", "200 200 200 200 404 200 302", prj),
+    Row("job_create", "get", "200 200 200 403 404 403 302", prj),
+    Row("job_create", "post", "302 302 302 403 404 403 302", prj, job_form),
+    Row("job_advice", "get", "200 200 200 403 404 403 302", prj, advice_query),
+    Row("job_detail", "get", "200 200 200 200 404 200 302", job),
+    Row("job_live", "get", "200 200 200 200 404 200 302", job),
+    Row("job_log", "get", "200 200 200 200 404 200 302", job),
+    Row("job_cancel", "post", "302 302 302 403 404 403 302", job, {"mode": "keep"}),
+    Row("job_evaluation", "get", "200 200 200 200 404 200 302", job),
+    Row("job_compare", "get", "200 200 200 200 404 200 302", job),
+    Row("algorithm_list", "get", "200 200 200 200 200 200 302"),
     Row("health", "get", "200 200 200 200 200 200 200"),
     Row("api-schema", "get", "200 200 200 200 200 200 200"),
     Row("api-docs", "get", "200 200 200 200 200 200 200"),
@@ -187,11 +221,15 @@ def ctx(owner, workspace, admin_user, editor, viewer, outsider, project, sharee)
     owner_token, _ = ApiToken.issue(user=owner, name="owner's")
     dataset = factories.make_dataset(project, owner, "Customers")
     connection = dataset_services.create_connection(actor=owner, project=project, name="PG", url=LOCAL_POSTGRES)
+    job = training_services.create_job(
+        actor=owner, project=project, dataset=dataset, target="churned", time_budget_s=20
+    )
     users = {"owner": owner, "admin_user": admin_user, "editor": editor, "viewer": viewer}
     users |= {"outsider": outsider, "sharee": sharee, "anonymous": None}
     return SimpleNamespace(
         dataset=dataset,
         connection=connection,
+        job=job,
         workspace=workspace,
         project=project,
         target_membership=target_membership,
@@ -252,5 +290,6 @@ def test_every_route_is_in_a_matrix():
 
 def test_every_websocket_route_is_tested():
     # Each WebSocket route is covered role by role: the audit log in tests/projects/test_pages.py,
-    # dataset progress in tests/datasets/test_progress_socket.py.
-    assert [p.name for p in websocket_urlpatterns] == ["ws_workspace_activity", "ws_dataset_progress"]
+    # dataset progress in tests/datasets/test_progress_socket.py, a job's live view in
+    # tests/training/test_live_socket.py.
+    assert [p.name for p in websocket_urlpatterns] == ["ws_workspace_activity", "ws_dataset_progress", "ws_job"]

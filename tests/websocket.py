@@ -18,10 +18,18 @@ def ws_headers(user) -> list:
 
 
 async def connect(path: str, headers):
-    """(communicator, accepted?, close code) for a socket opened at `path`."""
+    """(communicator, accepted?, close code) for a socket opened at `path` (which may carry a
+    query string)."""
     from automl_site.asgi import application
 
-    scope = {"type": "websocket", "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers}
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "websocket",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": headers,
+    }
     communicator = ApplicationCommunicator(application, {**scope, "subprotocols": [], "client": ("127.0.0.1", 1)})
     await communicator.send_input({"type": "websocket.connect"})
     answer = await communicator.receive_output(timeout=5)

@@ -75,3 +75,14 @@ def suggested_target(version: DatasetVersion, project_target: str = "") -> str:
     except (OSError, ValueError):
         suggestion = None
     return suggestion if suggestion in names else ""
+
+
+FEATURE_ROLES = ("feature", "time")
+
+
+def feature_columns(columns: list[dict], target: str, validation: dict | None = None) -> list[dict]:
+    """The schema entries a job learns from: features and time columns (as date parts), but not
+    the target, nor the group column of a grouped validation (a model must not learn groups)."""
+    validation = validation or {}
+    group = validation.get("column", "") if validation.get("strategy") == "group" else ""
+    return [c for c in columns if c.get("role") in FEATURE_ROLES and c["name"] not in (target, group)]

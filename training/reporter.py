@@ -15,6 +15,7 @@ import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from .automl import Events
 from .models import JobEvent, TrainingJob, Trial
@@ -61,21 +62,38 @@ class Broadcaster:
 
 
 def record_event(
-    job: TrainingJob, message: str, *, kind: str = "log", level: str = "info", data=None, broadcaster=None
+    job: TrainingJob,
+    message: str,
+    *,
+    kind: str = "log",
+    level: str = "info",
+    data=None,
+    broadcaster=None,
+    on_commit=False,
 ) -> JobEvent:
-    """Store one event of `job` and push it to the job's open pages."""
+    """Store one event of `job` and push it to the job's open pages (once the transaction
+    commits, with `on_commit`: a page must not be told of a row it cannot read yet)."""
     event = JobEvent.objects.create(job_id=job.pk, kind=kind, level=level, message=message[:5000], data=data or {})
-    (broadcaster or Broadcaster(job.pk)).send({"type": "job.event", "event": event_payload(event)})
+    send = (broadcaster or Broadcaster(job.pk)).send
+    payload = {"type": "job.event", "event": event_payload(event)}
+    if on_commit:
+        transaction.on_commit(lambda: send(payload))
+    else:
+        send(payload)
     return event
 
 
-def announce_status(job: TrainingJob, message: str, *, level: str = "info") -> None:
+def announce_status(job: TrainingJob, message: str, *, level: str = "info", on_commit: bool = False) -> None:
     """A status change: an event line, and a nudge for pages to redraw the job's state."""
     broadcaster = Broadcaster(job.pk)
+    data = {"status": job.status}
     record_event(
-        job, message, kind=JobEvent.Kind.STATUS, level=level, data={"status": job.status}, broadcaster=broadcaster
+        job, message, kind=JobEvent.Kind.STATUS, level=level, data=data, broadcaster=broadcaster, on_commit=on_commit
     )
-    broadcaster.send({"type": "job.state"})
+    if on_commit:
+        transaction.on_commit(lambda: broadcaster.send({"type": "job.state"}))
+    else:
+        broadcaster.send({"type": "job.state"})
 
 
 class JobReporter(logging.Handler, Events):

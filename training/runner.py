@@ -20,6 +20,7 @@ from datasets.processing import Heartbeat
 
 from .automl import DataError
 from .automl.process import EngineProcess
+from .columns import feature_columns
 from .models import JobEvent, TrainingJob, Trial, stalled_jobs
 from .reporter import LEVELS, JobReporter, announce_status, record_event
 
@@ -78,35 +79,58 @@ def _work_dir() -> Path:
 
 
 def engine_spec(job: TrainingJob, out_dir: str) -> dict:
-    """What the engine process needs: the dataset's Parquet file and schema, the target, the
-    features, the validation column and the search settings."""
+    """What the engine process needs to run this job."""
     version = job.dataset_version
     if not version.is_ready or not version.parquet_key:
         raise DataError(f"Version {version.number} of the dataset is not ready; it cannot be trained on.")
-    options = job.options
-    validation = options.get("validation", {})
-    extra = validation.get("column") or ""
-    features = [c for c in version.columns if c.get("role") == "feature" and c["name"] not in (job.target, extra)]
-    wanted = {c["name"] for c in features} | ({job.target, extra} - {""})
     try:
         parquet = str(storage.local_path(version.parquet_key))
     except OSError as exc:
         raise DataError("The dataset's stored data cannot be read; upload the file again.") from exc
+    return build_spec(
+        parquet=parquet,
+        columns=version.columns,
+        target=job.target,
+        task=job.problem_type,
+        metric=job.metric,
+        budget_s=job.time_budget_s,
+        options=job.options,
+        out_dir=out_dir,
+    )
+
+
+def build_spec(
+    *,
+    parquet: str,
+    columns: list[dict],
+    target: str,
+    task: str,
+    metric: str,
+    budget_s: int,
+    options: dict,
+    out_dir: str,
+) -> dict:
+    """The engine's spec: the Parquet file and the schema's columns it needs (features, target,
+    the validation column), and the search settings."""
+    validation = options.get("validation", {})
+    extra = validation.get("column") or ""
     strategy = validation.get("strategy", "kfold")
+    features = feature_columns(columns, target, validation)
+    wanted = {c["name"] for c in features} | ({target, extra} - {""})
     return {
         "data": {
             "parquet": parquet,
-            "columns": [c for c in version.columns if c["name"] in wanted],
+            "columns": [c for c in columns if c["name"] in wanted],
             "features": [c["name"] for c in features],
-            "target": job.target,
+            "target": target,
             "order_column": extra if strategy == "time" else "",
             "group_column": extra if strategy == "group" else "",
         },
         "column_types": {c["name"]: c["type"] for c in features},
         "config": {
-            "task": job.problem_type,
-            "metric": job.metric,
-            "time_budget_s": job.time_budget_s,
+            "task": task,
+            "metric": metric,
+            "time_budget_s": budget_s,
             "seed": options.get("seed", 0),
             "validation": {"strategy": strategy, "folds": validation.get("folds", 5), "column": extra},
             "test_fraction": options.get("test_fraction", 0.2),

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from datasets.models import ColumnRole, Dataset, DatasetVersion
+from datasets.models import Dataset, DatasetVersion
 from projects.models import AuditEvent, Project
 from projects.services import _require, audit
 
@@ -24,7 +24,7 @@ from .automl import STRATEGIES, estimate_memory, memory_message
 from .automl import catalog as engine_catalog
 from .automl.metrics import METRICS, default_metric
 from .automl.recommend import recommend
-from .columns import column_facts, task_for_target
+from .columns import column_facts, feature_columns, task_for_target
 from .models import TrainingJob
 from .reporter import announce_status
 from .runner import cores
@@ -62,8 +62,8 @@ def _version(dataset: Dataset, version: DatasetVersion | None) -> DatasetVersion
     return ready
 
 
-def _features(facts: dict[str, dict], target: str, extra: str = "") -> list[dict]:
-    return [c for c in facts.values() if c["role"] == ColumnRole.FEATURE and c["name"] not in (target, extra)]
+def _features(facts: dict[str, dict], target: str, validation: dict | None = None) -> list[dict]:
+    return feature_columns(list(facts.values()), target, validation)
 
 
 def resolve_task(facts: dict[str, dict], target: str, requested: str) -> str:
@@ -175,7 +175,7 @@ def clean_options(
     return metric, budget, clean
 
 
-def _check_target(facts: dict[str, dict], task: str, target: str, extra: str) -> None:
+def _check_target(facts: dict[str, dict], task: str, target: str, validation: dict) -> None:
     if task == "clustering":
         if target:
             raise ValidationError({"target": "Clustering needs no target; leave it empty."})
@@ -201,14 +201,14 @@ def _check_target(facts: dict[str, dict], task: str, target: str, extra: str) ->
                     "Is it a regression target?"
                 }
             )
-    if not _features(facts, target, extra):
+    if not _features(facts, target, validation):
         raise ValidationError(
             {"target": "No feature columns are left; set some columns' role to “feature” in the Schema tab."}
         )
 
 
-def memory_needed(version: DatasetVersion, facts: dict[str, dict], target: str, extra: str = "") -> int:
-    columns = [(c["type"], int(c.get("distinct") or 0)) for c in _features(facts, target, extra)]
+def memory_needed(version: DatasetVersion, facts: dict[str, dict], target: str, validation: dict | None = None) -> int:
+    columns = [(c["type"], int(c.get("distinct") or 0)) for c in _features(facts, target, validation)]
     return estimate_memory(version.n_rows or 0, columns, n_jobs=cores())
 
 
@@ -245,12 +245,11 @@ def create_job(
     target = (target or "").strip()
     facts = column_facts(version)
     task = resolve_task(facts, target, problem_type)
-    extra = ((options or {}).get("validation") or {}).get("column") or ""
-    _check_target(facts, task, target, extra)
+    _check_target(facts, task, target, (options or {}).get("validation") or {})
     metric, budget, clean = clean_options(
         facts, task=task, target=target, metric=metric, options=options, budget=time_budget_s
     )
-    needed = memory_needed(version, facts, target, clean["validation"]["column"])
+    needed = memory_needed(version, facts, target, clean["validation"])
     limit = _memory_limit()
     if needed > limit:
         raise ValidationError({"dataset": memory_message(needed, limit)})
@@ -299,7 +298,7 @@ def _queue(job: TrainingJob) -> None:
 
 
 def announce_on_commit(job: TrainingJob, message: str, level: str = "info") -> None:
-    transaction.on_commit(lambda: announce_status(job, message, level=level))
+    announce_status(job, message, level=level, on_commit=True)
 
 
 def cancel_job(*, actor, job: TrainingJob, mode: str = TrainingJob.Cancel.KEEP) -> TrainingJob:
@@ -346,8 +345,8 @@ def advice(
     (accuracy, speed, interpretability), the time estimate and the memory estimate."""
     facts = column_facts(version)
     task = resolve_task(facts, target, problem_type)
-    extra = ((options or {}).get("validation") or {}).get("column") or ""
-    features = _features(facts, target if task != "clustering" else "", extra)
+    validation = (options or {}).get("validation") or {}
+    features = _features(facts, target if task != "clustering" else "", validation)
     kinds: dict[str, int] = {}
     for column in features:
         kinds[column["type"]] = kinds.get(column["type"], 0) + 1
@@ -364,7 +363,7 @@ def advice(
         n_jobs=cores(),
         folds=folds,
     )
-    needed = memory_needed(version, facts, target if task != "clustering" else "", extra)
+    needed = memory_needed(version, facts, target if task != "clustering" else "", validation)
     limit = _memory_limit()
     result.update(
         {

@@ -17,6 +17,7 @@ from projects.models import Invitation
 from tests import factories
 from tests.conftest import token_client
 from tests.matrix import ROLES, statuses
+from training import services as training_services
 
 from .conftest import api_url
 
@@ -105,6 +106,18 @@ def new_connection(ctx):
     return {"project": ctx.project.pk, "name": "C", "url": "postgresql://u:p@db.example.com/x"}
 
 
+def job(ctx):
+    return {"pk": ctx.job.pk}
+
+
+def new_job(ctx):
+    return {"project": ctx.project.pk, "dataset": ctx.dataset.pk, "target": "churned", "time_budget_s": 30}
+
+
+def advice(ctx):
+    return {"dataset": ctx.dataset.pk, "target": "churned"}
+
+
 def url_test(ctx):
     return {"project": ctx.project.pk, "url": LOCAL_POSTGRES}
 
@@ -168,6 +181,17 @@ MATRIX = [
     Row("204 204 204 403 404 403 401", "delete", "sql-connection-detail", conn),
     Row("200 200 200 403 404 403 401", "post", "sql-connection-test", conn),
     Row("200 200 200 400 400 400 401", "post", "sql-connection-test-url", body=url_test),
+    Row("200 200 200 200 200 200 401", "get", "job-list"),
+    Row("201 201 201 400 400 400 401", "post", "job-list", body=new_job),
+    Row("200 200 200 200 404 200 401", "get", "job-detail", job),
+    Row("200 200 200 403 404 403 401", "post", "job-cancel", job, {"mode": "discard"}),
+    Row("200 200 200 200 404 200 401", "get", "job-events", job),
+    Row("200 200 200 200 404 200 401", "get", "job-trials", job),
+    # The job is queued: its evaluation does not exist yet (409) for everyone who may see it.
+    Row("409 409 409 409 404 409 401", "get", "job-evaluation", job),
+    Row("200 200 200 200 400 200 401", "post", "job-advice", body=advice),
+    Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
+    Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
 ]
 
 
@@ -193,7 +217,11 @@ def ctx(owner, workspace, project, sharee):
     owner_token, _ = ApiToken.issue(user=owner, name="owner's")
     dataset = factories.make_dataset(project, owner, "Customers")
     connection = dataset_services.create_connection(actor=owner, project=project, name="PG", url=LOCAL_POSTGRES)
+    job = training_services.create_job(
+        actor=owner, project=project, dataset=dataset, target="churned", time_budget_s=20
+    )
     return SimpleNamespace(
+        job=job,
         dataset=dataset,
         connection=connection,
         workspace=workspace,

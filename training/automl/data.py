@@ -141,15 +141,22 @@ def select_features(X: pd.DataFrame, column_types: dict[str, str], notes: list[s
     return features
 
 
+AFFIRMATIVE = {"yes", "y", "true", "t", "1", "1.0", "positive", "pos"}
+
+
 def encode_classes(y: pd.Series, positive_class=None) -> tuple[np.ndarray, list, object]:
-    """Labels as 0..K-1 and the original labels. For two classes the positive one (the
-    minority, unless given) is encoded as 1, so binary metrics and charts speak of it."""
+    """Labels as 0..K-1 and the original labels. For two classes the positive one is encoded
+    as 1, so binary metrics and charts speak of it: the one given, else an affirmative label
+    (yes, true, 1…), else the minority class (what is usually being looked for)."""
     values = y.astype("string") if not pd.api.types.is_numeric_dtype(y) else y
     counts = values.value_counts()
     labels = sorted(counts.index.tolist(), key=lambda v: (str(type(v)), v))
     if len(labels) == 2:
+        affirmative = [v for v in labels if str(v).strip().lower() in AFFIRMATIVE]
         if positive_class is not None and str(positive_class) in {str(v) for v in labels}:
             positive = next(v for v in labels if str(v) == str(positive_class))
+        elif len(affirmative) == 1:
+            positive = affirmative[0]
         elif counts[labels[0]] < counts[labels[1]]:
             positive = labels[0]
         else:

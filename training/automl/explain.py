@@ -13,6 +13,7 @@ from . import evaluation
 from .metrics import CLASSIFICATION, CLUSTERING, Metric, safe_score
 from .model import TrainedModel
 from .preprocess import source_columns
+from .work import unwrap
 
 MAX_ROWS = 3000
 CURVE_POINTS = 25
@@ -81,7 +82,7 @@ def native_importance(model: TrainedModel) -> dict:
     """The heaviest member's own importances (split gains, or |coefficients| on scaled inputs),
     summed per input column."""
     for pipeline, _ in sorted(model.members, key=lambda m: -m[1]):
-        estimator = pipeline.named_steps["model"]
+        estimator = unwrap(pipeline.named_steps["model"])
         values = _raw_importances(estimator)
         if values is None:
             continue
@@ -120,8 +121,9 @@ def learning_curves(model: TrainedModel, train, holdout, metric: Metric) -> list
     boosted member."""
     curves = []
     for pipeline, weight in model.members:
-        estimator = pipeline.named_steps["model"]
-        staged = _staged(estimator)
+        wrapper = pipeline.named_steps["model"]
+        estimator = unwrap(wrapper)
+        staged = _staged(estimator, getattr(wrapper, "inverse_func", None))
         if staged is None:
             continue
         sets = {}
@@ -140,7 +142,13 @@ def learning_curves(model: TrainedModel, train, holdout, metric: Metric) -> list
     return curves
 
 
-def _staged(estimator):
+def _staged(estimator, inverse=None):
+    """A function giving (rounds, {label: scores}) for a boosted estimator, or None. `inverse`
+    maps predictions back from a transformed target scale."""
+
+    def back(pred):
+        return inverse(np.asarray(pred, dtype=float)) if inverse is not None else pred
+
     if hasattr(estimator, "staged_predict") and hasattr(estimator, "model_"):  # BoostedXGB
         total = int(getattr(estimator, "n_iter_", 0) or 0)
 
@@ -149,9 +157,8 @@ def _staged(estimator):
             out = {label: [] for label in sets}
             for r in rounds:
                 for label, (matrix, y) in sets.items():
-                    out[label].append(
-                        _r(safe_score(metric, y, _align(model, estimator, estimator.staged_predict(matrix, r))))
-                    )
+                    pred = back(estimator.staged_predict(matrix, r))
+                    out[label].append(_r(safe_score(metric, y, _align(model, estimator, pred))))
             return rounds, out
 
         return by_rounds
@@ -167,7 +174,7 @@ def _staged(estimator):
         for label, (matrix, y) in sets.items():
             for i, pred in enumerate(getattr(estimator, name)(matrix), start=1):
                 if i in wanted:
-                    out[label].append(_r(safe_score(metric, y, _align(model, estimator, pred))))
+                    out[label].append(_r(safe_score(metric, y, _align(model, estimator, back(pred)))))
         return rounds, out
 
     return by_stages

@@ -18,7 +18,7 @@ from .trials import SUCCEEDED, TrialRecord
 log = logging.getLogger(__name__)
 
 REFIT_GROWTH = 1.15  # more rows than a fold saw: allow a few more boosting rounds
-ENSEMBLE_POOL = 20
+ENSEMBLE_POOL = 12
 
 
 def build_ensemble(
@@ -29,15 +29,16 @@ def build_ensemble(
     metric: Metric,
     task: str,
     number: int,
+    seed: int = 0,
 ) -> tuple[TrialRecord, np.ndarray] | None:
     """An ensemble record (with its OOF predictions) if it beats the best single candidate."""
     complete = [r for r in records if r.complete and r.number in oof and r.family != "baseline"]
     complete.sort(key=lambda r: (metric.loss(r.score), r.number))
-    pool = {r.number: oof[r.number] for r in complete[:ENSEMBLE_POOL]}
+    pool = {r.number: oof[r.number] for r in _diverse(complete)}
     covered = np.flatnonzero(~np.isnan(_first_column(next(iter(pool.values()))))) if pool else None
     if covered is None or len(pool) < 2:
         return None
-    chosen = ensemble.select({k: v[covered] for k, v in pool.items()}, y[covered], metric)
+    chosen = ensemble.select_bagged({k: v[covered] for k, v in pool.items()}, y[covered], metric, seed=seed)
     if chosen is None or len(chosen.weights) < 2:
         return None
     best_single = complete[0]
@@ -61,7 +62,12 @@ def build_ensemble(
         metrics=report(task, y[covered], chosen.pred),
         weights=chosen.weights,
     )
-    if not metric.better(record.score, best_single.score):
+    # Averaging several models generalises better than one model picked among many on the same
+    # rows; prefer the ensemble unless the best single model is clearly (by half a standard
+    # error of its fold scores) better.
+    folds = max(1, len([s for s in best_single.fold_scores if s is not None]))
+    tolerance = 0.5 * (best_single.std or 0.0) / np.sqrt(folds)
+    if metric.loss(record.score) > metric.loss(best_single.score) + tolerance:
         log.info(
             "The best ensemble (%s %.4f) does not beat %s alone (%.4f); the single model is kept.",
             metric.label,
@@ -71,6 +77,19 @@ def build_ensemble(
         )
         return None
     return record, pred
+
+
+def _diverse(ranked: list[TrialRecord]) -> list[TrialRecord]:
+    """The ensemble's candidates: the best trial of each algorithm first (tuning tends to fill
+    the top of a leaderboard with near-copies of one model, which average to nothing new),
+    then the next best trials, up to ENSEMBLE_POOL."""
+    seen: set = set()
+    firsts, rest = [], []
+    for record in ranked:
+        kind = (record.key, record.params.get("target_transform", "none"))
+        (rest if kind in seen else firsts).append(record)
+        seen.add(kind)
+    return (firsts + rest)[:ENSEMBLE_POOL]
 
 
 def _first_column(pred: np.ndarray) -> np.ndarray:

@@ -46,19 +46,32 @@ class Outcome:
         return self.status == "ok"
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this child if the process that forked it dies (worker killed)."""
+def _libc():
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
 
 
-def _child_main(fn: Callable, args: tuple, kwargs: dict, fd: int, threads: int) -> None:
+# Loaded once here, not in a child: loading a library after fork could wait on a lock that a
+# thread of the parent held at the time of the fork.
+LIBC = _libc()
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when the process that forked it (`parent`) dies, and
+    exit at once if it already died before we asked (the race between fork and prctl)."""
+    if LIBC is not None:
+        with contextlib.suppress(AttributeError):
+            LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child_main(fn: Callable, args: tuple, kwargs: dict, fd: int, threads: int, parent: int) -> None:
     code = 0
     try:
-        _die_with_parent()
+        die_with_parent(parent)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         # Nothing in a child may log through the parent's handlers (database rows, sockets).
@@ -101,10 +114,11 @@ class Child:
 
     def __init__(self, fn: Callable, *args, threads: int = 1, cap: float | None = None, tag=None, **kwargs):
         read_fd, write_fd = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns from here
             os.close(read_fd)
-            _child_main(fn, args, kwargs, write_fd, threads)
+            _child_main(fn, args, kwargs, write_fd, threads, parent)
         os.close(write_fd)
         self.pid = pid
         self.fd = read_fd

@@ -97,9 +97,7 @@ class TrainedModel:
             "inputs": [f.as_dict() for f in self.features],
             "classes": self.classes,
             "positive_class": self.positive_class,
-            "members": [
-                {"algorithm": type(p.named_steps["model"]).__name__, "weight": round(w, 4)} for p, w in self.members
-            ],
+            "members": [{"algorithm": _model_name(p), "weight": round(w, 4)} for p, w in self.members],
             "versions": self.versions,
         }
 
@@ -140,3 +138,8 @@ def load(path: str | os.PathLike, sha256: str) -> TrainedModel:
     if not isinstance(model, TrainedModel):
         raise ArtifactError("The file is not a model saved by this platform.")
     return model
+
+
+def _model_name(pipeline) -> str:
+    model = pipeline.named_steps["model"]
+    return type(getattr(model, "regressor_", model)).__name__

@@ -15,7 +15,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from . import catalog
-from .work import Candidate
+from .work import TARGET_TRANSFORM, Candidate
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 log = logging.getLogger(__name__)
@@ -96,10 +96,16 @@ def baseline(task: str) -> Candidate | None:
     return Candidate(f"baseline_{'classifier' if task == 'classification' else 'regressor'}", {})
 
 
-def initial(task: str, ctx: catalog.Context, families: tuple[str, ...] = ()) -> list[Candidate]:
+def initial(
+    task: str, ctx: catalog.Context, families: tuple[str, ...] = (), *, log_target: bool = False
+) -> list[Candidate]:
     """The portfolio for this data: curated configurations in the allowed families, then the
-    defaults of any allowed family the curated list does not reach, cheapest-and-best first."""
+    defaults of any allowed family the curated list does not reach, cheapest-and-best first.
+    For a skewed positive regression target, the boosted defaults are also tried on a log scale."""
     configs = list(_CLUSTERING) if task == "clustering" else [(_key(task, s), p) for s, p in _SHARED] + _EXTRA[task]
+    if log_target and task == "regression":
+        logged = [(_key(task, s), {**p, TARGET_TRANSFORM: "log"}) for s, p in _SHARED[:2]]
+        configs = configs[:2] + logged + configs[2:]
     out: list[Candidate] = []
     for key, params in configs:
         algorithm = catalog.get(key)
@@ -122,9 +128,10 @@ def initial(task: str, ctx: catalog.Context, families: tuple[str, ...] = ()) -> 
 class Tuner:
     """Bayesian optimisation (TPE) per algorithm, with trials shared out by rank."""
 
-    def __init__(self, *, seed: int, metric_loss):
+    def __init__(self, *, seed: int, metric_loss, extra_space: dict | None = None):
         self.seed = seed
         self.loss = metric_loss  # score -> value to minimise
+        self.extra_space = extra_space or {}  # dimensions every algorithm gets (e.g. a log target)
         self.studies: dict[str, optuna.Study] = {}
         self.ranked: list[str] = []
         self.asked: dict[str, int] = {}
@@ -148,10 +155,14 @@ class Tuner:
         sampler = optuna.samplers.TPESampler(seed=self.seed * 7919 + index, n_startup_trials=4, multivariate=True)
         pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
         study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
-        space = catalog.get(key).space
+        space = self.space(key)
         for record in records:
             if record.key == key and record.complete:
-                params = _in_space({**catalog.get(key).defaults, **record.params}, space)
+                defaults = {
+                    **{name: dist.choices[0] for name, dist in self.extra_space.items()},
+                    **catalog.get(key).defaults,
+                }
+                params = _in_space({**defaults, **record.params}, space)
                 if params is not None:
                     # What the portfolio learnt seeds the model of the search.
                     study.add_trial(create_trial(params=params, distributions=space, value=self.loss(record.score)))
@@ -165,7 +176,10 @@ class Tuner:
         key = min(self.ranked, key=lambda k: (self.asked.get(k, 0) / weights[k], self.ranked.index(k)))
         self.asked[key] = self.asked.get(key, 0) + 1
         study = self.studies[key]
-        return key, study.ask(catalog.get(key).space)
+        return key, study.ask(self.space(key))
+
+    def space(self, key: str) -> dict:
+        return {**catalog.get(key).space, **self.extra_space}
 
     def tell(self, key: str, trial, score: float | None, status: str) -> None:
         study = self.studies[key]

@@ -25,16 +25,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .fork import PR_SET_PDEATHSIG
+from .fork import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _die_with_caller() -> None:  # pragma: no cover - runs in the child between fork and exec
-    import ctypes
+def _dies_with(caller: int):
+    """A preexec_fn (run in the child between fork and exec) tying the child's life to `caller`."""
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    def preexec() -> None:  # pragma: no cover - runs in the child
+        die_with_parent(caller)
+
+    return preexec
 
 
 class EngineProcess:
@@ -50,7 +52,7 @@ class EngineProcess:
             stdin=subprocess.PIPE,
             pass_fds=(write_fd,),
             env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
-            preexec_fn=_die_with_caller,  # noqa: PLW1509 - only a prctl call, no Python state
+            preexec_fn=_dies_with(os.getpid()),  # only a prctl call: no locks, no Python state
         )
         os.close(write_fd)
         self.fd = read_fd

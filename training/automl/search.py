@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from optuna.distributions import CategoricalDistribution
 
 from . import catalog, finish, fork, portfolio, splits, trials
 from .assess import assess
@@ -26,7 +27,7 @@ from .data import DataError, Feature, prepare
 from .metrics import CLASSIFICATION, CLUSTERING, REGRESSION, get_metric
 from .splits import Validation
 from .trials import SUCCEEDED, TrialContext, TrialRecord
-from .work import Candidate, SearchData
+from .work import TARGET_TRANSFORM, Candidate, SearchData
 
 log = logging.getLogger("training.automl")
 
@@ -35,6 +36,8 @@ LABEL_METRICS = {"accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_weighted
 TRIAL_SHARE = 0.35  # reduce folds when one trial would take more than this share of the budget
 EVAL_SHARE = 0.12  # budget share kept for the evaluation and explanations
 OOF_KEEP = 30
+SKEWED = 0.75  # skewness above which a positive target is also tried on a log scale
+PORTFOLIO_SHARE = 0.12  # a default whose trial would take more of the budget than this waits
 
 
 @dataclass
@@ -125,6 +128,8 @@ class Search:
             balance=self._balance(y_search),
             positive_target=bool(cfg.task == REGRESSION and np.all(y_search > 0)),
         )
+        if self.data.positive_target:
+            self.data.skewed_target = bool(pd.Series(y_search).skew() > SKEWED)
         self.order = None if order is None else order[self.search_rows]
         self.groups = None if groups is None else groups[self.search_rows]
         self.validation = self._fit_validation(validation)
@@ -227,24 +232,29 @@ class Search:
         return TrialContext(self.data, self.splits, self.metric, self.config.n_jobs, abort=self.budget.search_over)
 
     def _estimate(self, candidate: Candidate) -> float:
-        """Seconds this candidate should take, from the catalog's cost model calibrated on the
-        trials so far (and from earlier trials of the same algorithm when there are some)."""
+        """Seconds this candidate should take: the median of earlier trials of the same
+        algorithm, else the catalog's cost model calibrated on the trials so far."""
         same = [r.duration for r in self.records if r.key == candidate.key and r.status == SUCCEEDED]
         if same:
             return float(np.median(same))
-        algorithm = candidate.algorithm
+        return self._model_estimate(candidate.algorithm) * self._calibration()
+
+    def _model_estimate(self, algorithm) -> float:
+        """The catalog's guess for one trial: a fit per fold, folds run `n_jobs` at a time."""
+        if self.config.task == CLUSTERING:
+            return algorithm.estimated_seconds(len(self.data.X), len(self.data.features)) * 3
         n_fold = int(len(self.data.X) * (1 - 1 / max(len(self.splits), 2)))
         per_fit = algorithm.estimated_seconds(n_fold, len(self.data.features))
-        rounds = max(1, int(np.ceil(max(len(self.splits), 1) / self.config.n_jobs)))
-        return per_fit * rounds * self._calibration()
+        rounds = max(1, int(np.ceil(len(self.splits) / self.config.n_jobs)))
+        return per_fit * rounds + 0.2
 
     def _calibration(self) -> float:
-        ratios = []
-        for record in self.records:
-            if record.status == SUCCEEDED and record.fit_time:
-                algorithm = catalog.get(record.key)
-                n_fold = int(len(self.data.X) * (1 - 1 / max(len(self.splits), 2)))
-                ratios.append(record.fit_time / algorithm.estimated_seconds(n_fold, len(self.data.features)))
+        """How much slower (or faster) than the catalog's guess trials run on this machine and data."""
+        ratios = [
+            r.duration / self._model_estimate(catalog.get(r.key))
+            for r in self.records
+            if r.status == SUCCEEDED and r.duration and r.family != "baseline"
+        ]
         return float(np.clip(np.median(ratios), 0.2, 10)) if ratios else 1.0
 
     def _have_model(self) -> bool:
@@ -263,7 +273,8 @@ class Search:
             return None
         algorithm = candidate.algorithm
         number = len(self.records) + 1
-        record = TrialRecord(number, candidate.key, algorithm.name, algorithm.family, dict(candidate.params), phase)
+        name = algorithm.name + (" (log target)" if candidate.params.get(TARGET_TRANSFORM) == "log" else "")
+        record = TrialRecord(number, candidate.key, name, algorithm.family, dict(candidate.params), phase)
         cap = min(self.config.trial_cap, remaining) if self._have_model() else max(remaining, 1.0)
         self._search_progress(f"Trial {number}: {algorithm.name}")
         pruner = tuner.pruner_for(optuna_trial) if tuner is not None else None
@@ -319,7 +330,10 @@ class Search:
         refit = [finish.estimate_refit(r, n_fold, len(self.data.X)) for r in complete[:4]]
         refit_time = sum(refit) / self.config.n_jobs * 1.2 if refit else 0.0
         evaluation = min(EVAL_SHARE * self.config.time_budget_s, 30.0) if self.config.explain else 1.0
-        self.budget.reserve = min(refit_time + evaluation + 1.0, 0.5 * self.config.time_budget_s)
+        ensemble = 0.0
+        if self.config.ensemble and self.config.task != CLUSTERING and len(complete) >= 2:
+            ensemble = 0.5 + min(len(self.data.X), 5000) / 2500  # bagged selection on at most 5,000 rows
+        self.budget.reserve = min(refit_time + evaluation + ensemble + 1.0, 0.5 * self.config.time_budget_s)
 
     def search(self) -> None:
         ctx = self._context()
@@ -327,13 +341,25 @@ class Search:
         if base is not None:
             self._run_trial(base, "baseline")
         self._step(0.02, "Trying strong defaults")
-        for candidate in portfolio.initial(self.config.task, ctx, self.config.families):
+        for candidate in portfolio.initial(
+            self.config.task, ctx, self.config.families, log_target=self.data.skewed_target
+        ):
             if not self._budget_left():
                 break
+            estimate = self._estimate(candidate)
+            if self._have_model() and estimate > PORTFOLIO_SHARE * self.config.time_budget_s:
+                log.info(
+                    "Skipping %s: a trial would take about %.0f s, too much of a %.0f s budget.",
+                    candidate.algorithm.name,
+                    estimate,
+                    self.config.time_budget_s,
+                )
+                continue
             self._run_trial(candidate, "portfolio")
         if self.config.task == CLUSTERING:
             return
-        tuner = portfolio.Tuner(seed=self.config.seed, metric_loss=self.metric.loss)
+        extra = {TARGET_TRANSFORM: CategoricalDistribution(["none", "log"])} if self.data.skewed_target else {}
+        tuner = portfolio.Tuner(seed=self.config.seed, metric_loss=self.metric.loss, extra_space=extra)
         tuner.choose(self.records)
         if tuner.ranked and self._budget_left():
             names = ", ".join(catalog.get(k).name for k in tuner.ranked)
@@ -379,7 +405,14 @@ class Search:
         if self.config.ensemble and self.config.task != CLUSTERING and len(self.oof) >= 2:
             self._step(0.9, "Building the ensemble")
             built = finish.build_ensemble(
-                self.records, self.oof, self.data.y, self.splits, self.metric, self.config.task, len(self.records) + 1
+                self.records,
+                self.oof,
+                self.data.y,
+                self.splits,
+                self.metric,
+                self.config.task,
+                len(self.records) + 1,
+                seed=self.config.seed,
             )
             if built is not None:
                 final, pred = built

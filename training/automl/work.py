@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -31,6 +32,7 @@ class SearchData:
     seed: int = 0
     balance: bool = False
     positive_target: bool = False
+    skewed_target: bool = False  # positive and right-skewed: worth trying a log scale
     notes: list[str] = field(default_factory=list)
 
 
@@ -46,8 +48,13 @@ class Candidate:
         return catalog.get(self.key)
 
 
+TARGET_TRANSFORM = "target_transform"  # a parameter of every regressor: "log" fits log(1 + y)
+
+
 def build_pipeline(candidate: Candidate, data: SearchData, *, n_rows: int, n_jobs: int = 1) -> Pipeline:
     algorithm = candidate.algorithm
+    params = dict(candidate.params)
+    transform = params.pop(TARGET_TRANSFORM, "none")
     prep, n_native = build_preprocessor(
         data.features, algorithm.style, task=data.task, n_classes=data.n_classes, seed=data.seed
     )
@@ -61,7 +68,16 @@ def build_pipeline(candidate: Candidate, data: SearchData, *, n_rows: int, n_job
         n_jobs=n_jobs,
         positive_target=data.positive_target,
     )
-    return Pipeline([("prep", prep), ("model", algorithm.make(candidate.params, ctx))])
+    model = algorithm.make(params, ctx)
+    if transform == "log" and data.task == "regression":
+        # Skewed positive targets (prices, counts) are often learnt better on a log scale.
+        model = TransformedTargetRegressor(regressor=model, func=np.log1p, inverse_func=np.expm1, check_inverse=False)
+    return Pipeline([("prep", prep), ("model", model)])
+
+
+def unwrap(model):
+    """The fitted estimator inside a target transform (or the model itself)."""
+    return getattr(model, "regressor_", model)
 
 
 def oversample(y: np.ndarray, seed: int) -> np.ndarray:
@@ -108,7 +124,7 @@ def predict_scores(pipeline: Pipeline, X: pd.DataFrame, task: str, n_classes: in
 
 def fitted_iterations(pipeline: Pipeline) -> int | None:
     """Boosting rounds a model settled on (early stopping), for the final refit."""
-    model = pipeline.named_steps["model"]
+    model = unwrap(pipeline.named_steps["model"])
     value = getattr(model, "n_iter_", None)
     return int(np.max(value)) if value is not None else None
 
