@@ -185,8 +185,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Above the longest hard time limit of any job, so Redis does not redeliver a running task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+# Above the longest hard time limit of any job (the largest training budget, plus its margins),
+# so Redis does not redeliver a task that is still running. Set with the training settings below.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Scheduled work (drift checks, retraining, the reaper of stuck jobs) is added by the apps that own it.
@@ -194,7 +195,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fail-stalled-dataset-versions": {"task": "datasets.fail_stalled_versions", "schedule": 300.0},
     "fail-stalled-training-jobs": {"task": "training.fail_stalled_jobs", "schedule": 30.0},
 }
-# Training runs on its own queue, so that long jobs never hold up dataset processing.
+# Training runs on a queue of its own, so operators can give it workers of its own (long jobs then
+# never hold up dataset processing; `make run` serves both queues from one worker).
 TRAINING_QUEUE = "training"
 CELERY_TASK_ROUTES = {"training.run_job": {"queue": TRAINING_QUEUE}}
 
@@ -367,6 +369,9 @@ TRAINING_REQUEUE_AFTER_S = env_int("AUTOML_TRAINING_REQUEUE_AFTER_S", 900)
 TRAINING_CANCEL_GRACE_S = env_int("AUTOML_TRAINING_CANCEL_GRACE_S", 30)
 TRAINING_MEMORY_BYTES = env_int("AUTOML_TRAINING_MEMORY_MB", 0) * 1024 * 1024
 TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", max(6 * 3600, int(TRAINING_MAX_BUDGET_S * 1.1) + 3600)
+)
 FILE_UPLOAD_HANDLERS = ["datasets.uploads.SizeLimitedUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)

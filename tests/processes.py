@@ -57,11 +57,14 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def celery_worker(queues: str = "default,training", concurrency: int = 1, env: dict | None = None):
+def celery_worker(queues: str = "default,training", concurrency: int = 1, env: dict | None = None, control_app=None):
     """Start `celery worker` and wait until it answers a control ping.
 
-    `env` adds environment variables (for example the S3 storage settings) to the worker's."""
-    from automl_site.celery import app
+    `env` adds environment variables (for example the S3 storage settings) to the worker's;
+    `control_app` is the Celery app to ping it through when it uses another broker."""
+    from automl_site.celery import app as default_app
+
+    app = control_app or default_app
 
     name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
     # A log of its own: a test may run two workers at once and read what one of them did.

@@ -69,3 +69,66 @@ def test_a_tiny_benchmark_runs_end_to_end_and_leaves_nothing_behind():
     assert "Where the time went" in result.stdout, output
     private = re.search(r"Private folder: (\S+)", result.stdout).group(1)
     assert not Path(private).exists()
+
+
+# --- The training benchmark -------------------------------------------------------------
+
+
+def test_the_training_benchmark_scores_ranks_and_reports(capsys):
+    import numpy as np
+
+    from bench.training_bench import report, score
+    from bench.training_data import BenchDataset
+
+    assert score("binary", ["a", "b", "b"], np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6]]), ["a", "b"]) == 1.0
+    assert score("regression", [1.0, 3.0], np.array([2.0, 2.0]), []) == 1.0
+    datasets = [BenchDataset("one", "y", "binary", None), BenchDataset("two", "y", "regression", None)]
+    results = {
+        "one": {"engine": [0.91], "flaml": [0.90], "hgb": [0.89]},  # higher is better
+        "two": {"engine": [5.0], "flaml": [4.0], "hgb": [6.0]},  # lower is better
+    }
+
+    class Args:
+        budget, quick = 60.0, True
+
+    code = report(results, datasets, [(2.0, "one fold 1"), (-1.0, "two fold 1")], [0.5], Args)
+    out = capsys.readouterr().out
+    assert "Engine against FLAML: 1 wins, 1 losses, 0 ties" in out
+    assert "Mean rank: Engine 1.50, FLAML 1.50, HGB default 3.00" in out
+    assert "Worst engine budget overrun: +2.0 s (one fold 1)" in out and "quick mode" in out
+    assert code == 1  # equal mean ranks: the target (better than FLAML) is missed
+
+
+@pytest.mark.parametrize("contestant", ["engine", "hgb"])
+def test_the_training_benchmark_runs_a_contestant_on_a_fold(tmp_path, contestant):
+    import json
+
+    import numpy as np
+
+    from tests.training import data
+
+    frame = data.buyers(300)
+    frame.iloc[:240].to_parquet(tmp_path / "train.parquet")
+    frame.iloc[240:].to_parquet(tmp_path / "test.parquet")
+    meta = {
+        "target": "bought",
+        "task": "binary",
+        "engine_task": "classification",
+        "metric": "roc_auc",
+        "budget": 10,
+        "seed": 0,
+        "classes": ["no", "yes"],
+        "n_jobs": 2,
+    }
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    subprocess.run(
+        [sys.executable, "-m", "bench.training_runner", contestant, str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    pred = np.load(tmp_path / f"pred-{contestant}.npy")
+    assert pred.shape == (60, 2) and np.allclose(pred.sum(axis=1), 1)
+    result = json.loads((tmp_path / f"result-{contestant}.json").read_text())
+    assert result["seconds"] < 10 * 1.1 + 15

@@ -56,7 +56,7 @@ class JobForm(forms.Form):
     time_budget_s = forms.IntegerField(
         label="Time budget (seconds)",
         initial=60,
-        help_text="The job ends within this budget (plus a little for the final refit), with the best model so far.",
+        help_text="The job ends within this budget (10 % more at most), with the best model found so far.",
     )
     validation = forms.ChoiceField(choices=VALIDATIONS, initial="kfold", widget=forms.RadioSelect)
     folds = forms.IntegerField(min_value=2, max_value=20, initial=5, help_text="Folds, or time splits.")

@@ -134,6 +134,21 @@ class TrainingJob(models.Model):
     def key(self, name: str) -> str:
         return f"{self.storage_prefix}{name}"
 
+    def ranked_trials(self) -> list[Trial]:
+        """All trials: scored ones best first (ties: the earlier), each with `rank`; then the
+        unscored (failed, pruned…) by number, with `rank` None. Pages and the API share it."""
+        from .automl.metrics import METRICS
+
+        metric = METRICS[self.metric]
+        trials = list(self.trials.all())
+        scored = [t for t in trials if t.score is not None and t.status == Trial.Status.SUCCEEDED]
+        scored.sort(key=lambda t: (metric.loss(t.score), t.number))
+        numbers = {t.number for t in scored}
+        others = sorted((t for t in trials if t.number not in numbers), key=lambda t: t.number)
+        for rank, trial in enumerate(scored, start=1):
+            trial.rank = rank
+        return scored + others
+
     # --- state machine ---------------------------------------------------------------
     def mark_queued(self, token: str) -> None:
         self.status = self.Status.QUEUED
@@ -159,33 +174,42 @@ class TrainingJob(models.Model):
             progress=self.progress, stage=self.stage, heartbeat_at=self.heartbeat_at
         )
 
-    def _finish(self, status: str, *, error: str = "", stage: str = "") -> bool:
-        """Move a job that is not finished yet to `status`; False if it already was finished."""
+    def _finish(self, status: str, *, error: str = "", stage: str = "", only_from=ACTIVE, **more) -> bool:
+        """Move the job to `status` (with `more` fields) if it is still in one of `only_from`;
+        False when it was not (finished meanwhile, or claimed by a worker): one UPDATE decides,
+        so two racing writers cannot both finish a job."""
         now = timezone.now()
         fields = {"status": status, "finished_at": now, "error": error, "stage": stage or self.Status(status).label}
         if status == self.Status.SUCCEEDED:
             fields["progress"] = 100
-        done = TrainingJob.objects.filter(pk=self.pk).exclude(status__in=self.FINISHED).update(**fields)
+        fields.update(more)
+        done = TrainingJob.objects.filter(pk=self.pk, status__in=only_from).update(**fields)
         if done:
             for name, value in fields.items():
                 setattr(self, name, value)
         return bool(done)
 
-    def mark_succeeded(self, *, stage: str = "") -> bool:
-        return self._finish(self.Status.SUCCEEDED, stage=stage)
-
     def mark_failed(self, reason: str) -> bool:
         return self._finish(self.Status.FAILED, error=reason)
 
-    def mark_cancelled(self, reason: str = "") -> bool:
-        return self._finish(self.Status.CANCELLED, error=reason)
+    def mark_cancelled(self, reason: str = "", *, only_from=ACTIVE) -> bool:
+        return self._finish(self.Status.CANCELLED, error=reason, only_from=only_from)
 
-    def request_cancel(self, mode: str) -> None:
-        self.cancel_requested = mode
-        self.cancel_requested_at = timezone.now()
-        TrainingJob.objects.filter(pk=self.pk).update(
-            cancel_requested=mode, cancel_requested_at=self.cancel_requested_at
+    def finish_with_model(self, *, status: str, reason: str = "", **results) -> bool:
+        """A running job ends with its model (succeeded, or cancelled with "keep"): the results'
+        fields and the final state are written together, or not at all."""
+        stage = "Finished" if status == self.Status.SUCCEEDED else ""
+        return self._finish(status, error=reason, stage=stage, only_from=(self.Status.RUNNING,), **results)
+
+    def request_cancel(self, mode: str) -> bool:
+        """Record a cancel request on a job that has not finished; False if it already has."""
+        now = timezone.now()
+        asked = TrainingJob.objects.filter(pk=self.pk, status__in=self.ACTIVE).update(
+            cancel_requested=mode, cancel_requested_at=now
         )
+        if asked:
+            self.cancel_requested, self.cancel_requested_at = mode, now
+        return bool(asked)
 
 
 class Trial(models.Model):
@@ -227,6 +251,8 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.name}"
+
+    rank: int | None = None  # set by TrainingJob.ranked_trials
 
     @property
     def is_ensemble(self) -> bool:

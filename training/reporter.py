@@ -1,7 +1,8 @@
 """The job reporter: the engine's voice, stored and streamed.
 
 `JobReporter` is a context manager and a `logging.Handler` at once. While a job runs, it
-listens to the engine's logger: every line becomes a `JobEvent` row and is pushed to the job's
+listens to the engine's logger (`training.automl`; the runner relays there the lines the engine
+process sends through its pipe): every line becomes a `JobEvent` row and is pushed to the job's
 channel group. It is also the engine's `Events`: progress goes to the job row (and the group),
 each finished trial becomes a `Trial` row (and a leaderboard update), and `should_stop` reads
 a cancel request from the job row. The rows hold the truth; a lost channel message loses

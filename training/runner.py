@@ -22,9 +22,11 @@ from .automl import DataError
 from .automl.process import EngineProcess
 from .columns import feature_columns
 from .models import JobEvent, TrainingJob, Trial, stalled_jobs
-from .reporter import LEVELS, JobReporter, announce_status, record_event
+from .reporter import ENGINE_LOGGER, JobReporter, announce_status, record_event
 
 log = logging.getLogger(__name__)
+ENGINE_LOG = logging.getLogger(ENGINE_LOGGER)
+ENGINE_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
 def worker_name() -> str:
@@ -44,12 +46,13 @@ def execute(*, job_id: int, token: str) -> None:
     if not job.claim(token, worker_name()):
         log.info("Training job %s (run %s) was already taken, cancelled or superseded; nothing to do.", job_id, token)
         return
-    announce_status(job, f"Started on {worker_name()} with a budget of {job.time_budget_s} s.")
+    announce_status(job, f"Started on a worker with a budget of {job.time_budget_s} s.")
     with Heartbeat(job.pk, every=settings.TRAINING_HEARTBEAT_S, model=TrainingJob), JobReporter(job) as reporter:
         _execute(job, reporter)
 
 
 def _execute(job: TrainingJob, reporter: JobReporter) -> None:
+    _sweep_work_dir()
     folder = Path(tempfile.mkdtemp(prefix=f"job-{job.pk}-", dir=_work_dir()))
     try:
         spec = engine_spec(job, str(folder))
@@ -78,17 +81,34 @@ def _work_dir() -> Path:
     return path
 
 
+def _sweep_work_dir() -> None:
+    """Remove the folders of jobs that are no longer running: a worker killed mid-job (a forced
+    cancel, the hard time limit, out of memory) had no chance to clean up after itself."""
+    folders = {}
+    for folder in _work_dir().glob("job-*-*"):
+        number = folder.name.split("-")[1]
+        if number.isdigit():
+            folders.setdefault(int(number), []).append(folder)
+    running = set(
+        TrainingJob.objects.filter(pk__in=folders, status=TrainingJob.Status.RUNNING).values_list("pk", flat=True)
+    )
+    for pk, paths in folders.items():
+        if pk not in running:
+            for path in paths:
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def engine_spec(job: TrainingJob, out_dir: str) -> dict:
     """What the engine process needs to run this job."""
     version = job.dataset_version
     if not version.is_ready or not version.parquet_key:
         raise DataError(f"Version {version.number} of the dataset is not ready; it cannot be trained on.")
     try:
-        parquet = str(storage.local_path(version.parquet_key))
+        parquet = _private_copy(storage.local_path(version.parquet_key), Path(out_dir))
     except OSError as exc:
         raise DataError("The dataset's stored data cannot be read; upload the file again.") from exc
     return build_spec(
-        parquet=parquet,
+        parquet=str(parquet),
         columns=version.columns,
         target=job.target,
         task=job.problem_type,
@@ -96,7 +116,20 @@ def engine_spec(job: TrainingJob, out_dir: str) -> dict:
         budget_s=job.time_budget_s,
         options=job.options,
         out_dir=out_dir,
+        # The budget started at the claim: loading the data and starting the engine count too.
+        deadline_epoch=job.started_at.timestamp() + job.time_budget_s,
     )
+
+
+def _private_copy(path: Path, folder: Path) -> Path:
+    """A link to the data in the job's folder, so the storage cache may evict its copy of a
+    remote file while the engine still reads it (the link keeps the bytes)."""
+    target = folder / "data.parquet"
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copyfile(path, target)
+    return target
 
 
 def build_spec(
@@ -109,6 +142,7 @@ def build_spec(
     budget_s: int,
     options: dict,
     out_dir: str,
+    deadline_epoch: float | None = None,
 ) -> dict:
     """The engine's spec: the Parquet file and the schema's columns it needs (features, target,
     the validation column), and the search settings."""
@@ -140,6 +174,7 @@ def build_spec(
             "balance": options.get("balance", "auto"),
             "positive_class": options.get("positive_class"),
             "n_jobs": cores(),
+            "deadline": deadline_epoch,
         },
         "out_dir": out_dir,
         "memory_limit": settings.TRAINING_MEMORY_BYTES,
@@ -152,16 +187,18 @@ def _follow(job: TrainingJob, reporter: JobReporter, engine: EngineProcess) -> d
     for event in engine.events():
         kind = event["event"]
         if kind == "log":
-            reporter.log(event["message"], level=event["level"] if event["level"] in LEVELS else "info")
+            # Through the engine's logger: the job's reporter (a logging handler) stores and
+            # streams the line, and the worker's own log shows it too.
+            ENGINE_LOG.log(ENGINE_LEVELS.get(event["level"], logging.INFO), event["message"])
         elif kind == "progress":
             reporter.progress(event["fraction"], event["step"])
         elif kind == "trial":
             reporter.trial(event["record"])
         elif kind in ("result", "error", "exit"):
             outcome = event
-        if kind in ("tick", "progress", "trial") and not engine.stopped:
+        if kind in ("tick", "progress", "trial") and engine.stopped != "discard":
             mode = reporter.should_stop()
-            if mode:
+            if mode and mode != engine.stopped:
                 engine.stop(mode)
     return outcome
 
@@ -203,8 +240,8 @@ def _store(job: TrainingJob, result: dict) -> None:
         "trials": len(result["leaderboard"]),
     }
     if result["stopped"] == "discard" or not result["model_path"]:
-        TrainingJob.objects.filter(pk=job.pk).update(summary=summary)
-        if job.mark_cancelled("Stopped on request; nothing was kept."):
+        if job.mark_cancelled("Stopped on request; nothing was kept.", only_from=(TrainingJob.Status.RUNNING,)):
+            TrainingJob.objects.filter(pk=job.pk).update(summary=summary)
             announce_status(job, "Stopped on request; the results were discarded.", level="warning")
         return
     artifact_key = job.key("model.joblib")
@@ -217,7 +254,10 @@ def _store(job: TrainingJob, result: dict) -> None:
     }
     storage.save_stream(evaluation_key, [json.dumps(payload, allow_nan=False).encode()])
     best = Trial.objects.filter(job=job, number=result["best"]).first() if result["best"] else None
-    TrainingJob.objects.filter(pk=job.pk).update(
+    kept = result["stopped"] == "keep"
+    stored = job.finish_with_model(
+        status=TrainingJob.Status.CANCELLED if kept else TrainingJob.Status.SUCCEEDED,
+        reason="Stopped on request; the best model so far was kept." if kept else "",
         artifact_key=artifact_key,
         artifact_sha256=result["sha256"],
         artifact_size=result["size"],
@@ -225,20 +265,18 @@ def _store(job: TrainingJob, result: dict) -> None:
         best_trial=best,
         summary=summary,
     )
-    job.refresh_from_db()
-    seconds = (timezone.now() - job.started_at).total_seconds()
-    if result["stopped"] == "keep":
-        if job.mark_cancelled("Stopped on request; the best model so far was kept."):
-            announce_status(
-                job, f"Stopped on request after {seconds:.0f} s; the best model so far was kept.", level="warning"
-            )
+    if not stored:
+        # Ended meanwhile (a forced cancel, the reaper): what was stored belongs to nobody.
+        storage.delete_keys([artifact_key, evaluation_key])
         return
-    if job.mark_succeeded(stage="Finished"):
+    seconds = (job.finished_at - job.started_at).total_seconds()
+    if kept:
+        announce_status(
+            job, f"Stopped on request after {seconds:.0f} s; the best model so far was kept.", level="warning"
+        )
+    else:
         name = best.name if best else "the best model"
         announce_status(job, f"Finished in {seconds:.0f} s: {name} is the best of {len(result['leaderboard'])} trials.")
-    else:
-        # Ended meanwhile by a forced cancel: what was stored belongs to nobody.
-        storage.delete_keys([artifact_key, evaluation_key])
 
 
 def _end_failed(job: TrainingJob, reason: str) -> None:
@@ -263,11 +301,15 @@ def fail_stalled() -> int:
         if job.mark_failed(reason):
             announce_status(job, f"Failed: {reason}", level="error")
             count += 1
+    # Queued long ago and never started: the message may have been lost (Redis restarted before
+    # a worker took it). Send it again, once; a job merely waiting behind others is not harmed.
     lost = TrainingJob.objects.filter(
         status=TrainingJob.Status.QUEUED, queued_at__lt=now - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
     )
     for job in lost:
-        TrainingJob.objects.filter(pk=job.pk).update(queued_at=now)
+        if job.summary.get("requeued"):
+            continue
+        TrainingJob.objects.filter(pk=job.pk).update(summary={**job.summary, "requeued": now.isoformat()})
         record_event(
             job, "Still waiting for a worker; the job was queued again.", kind=JobEvent.Kind.STATUS, level="warning"
         )

@@ -78,9 +78,7 @@ class BestModelSerializer(serializers.Serializer):
 
 def leaderboard(job: TrainingJob, limit: int | None = None) -> list[dict]:
     """Scored trials, best first (ties: the earlier trial)."""
-    better_high = METRICS[job.metric].greater_is_better
-    trials = [t for t in job.trials.all() if t.score is not None and t.status == Trial.Status.SUCCEEDED]
-    trials.sort(key=lambda t: (-t.score if better_high else t.score, t.number))
+    trials = [t for t in job.ranked_trials() if t.rank]
     return [
         {
             "number": t.number,
@@ -245,7 +243,8 @@ class EventsPageSerializer(serializers.Serializer):
 
 
 class AdviceParamsSerializer(serializers.Serializer):
-    dataset = PolicyRelatedField(queryset=Dataset.objects.all(), policy_action="view")
+    # Advice is the first step of starting a job, like the wizard: it needs the right to train.
+    dataset = PolicyRelatedField(queryset=Dataset.objects.all(), policy_action="change")
     target = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     problem_type = serializers.ChoiceField(choices=["auto", *TrainingJob.ProblemType.values], default="auto")
     time_budget_s = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)

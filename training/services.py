@@ -22,6 +22,7 @@ from projects.services import _require, audit
 
 from .automl import STRATEGIES, estimate_memory, memory_message
 from .automl import catalog as engine_catalog
+from .automl.budget import KEEP_ALLOWANCE_S
 from .automl.metrics import METRICS, default_metric
 from .automl.recommend import recommend
 from .columns import column_facts, feature_columns, task_for_target
@@ -308,20 +309,24 @@ def cancel_job(*, actor, job: TrainingJob, mode: str = TrainingJob.Cancel.KEEP) 
     _require(actor, "change", job.project)
     if mode not in (TrainingJob.Cancel.KEEP, TrainingJob.Cancel.DISCARD):
         raise ValidationError({"mode": "Choose “keep” (stop and keep the best so far) or “discard”."})
-    if job.is_finished:
+    if not job.request_cancel(mode):
+        job.refresh_from_db()
         raise ValidationError(f"This job has already {job.get_status_display().lower()}.")
-    job.request_cancel(mode)
     audit(actor=actor, action=AuditEvent.Action.CANCEL, target=job, changes={"mode": mode})
-    if job.status in (TrainingJob.Status.PENDING, TrainingJob.Status.QUEUED):
-        if job.mark_cancelled("Cancelled before it started."):
-            current_app.control.revoke(job.token)
-            announce_on_commit(job, f"Cancelled by {actor.email} before it started.", "warning")
+    who = actor.display_name
+    not_started = (TrainingJob.Status.PENDING, TrainingJob.Status.QUEUED)
+    if job.mark_cancelled("Cancelled before it started.", only_from=not_started):
+        current_app.control.revoke(job.token)
+        announce_on_commit(job, f"Cancelled by {who} before it started.", "warning")
         return job
+    # A worker has it (perhaps since a moment ago): ask it to stop, and make sure it does.
     verb = "keep the best model so far" if mode == TrainingJob.Cancel.KEEP else "discard the results"
-    announce_on_commit(job, f"{actor.email} asked to stop and {verb}.", "warning")
+    announce_on_commit(job, f"{who} asked to stop and {verb}.", "warning")
     from .tasks import enforce_cancel
 
-    grace = settings.TRAINING_CANCEL_GRACE_S + (0.1 * job.time_budget_s + 30 if mode == TrainingJob.Cancel.KEEP else 0)
+    grace = settings.TRAINING_CANCEL_GRACE_S
+    if mode == TrainingJob.Cancel.KEEP:
+        grace += KEEP_ALLOWANCE_S + 15  # the engine's refit-and-evaluate allowance, then some
     transaction.on_commit(lambda: enforce_cancel.apply_async(args=[job.pk], countdown=grace))
     return job
 
@@ -345,6 +350,8 @@ def advice(
     (accuracy, speed, interpretability), the time estimate and the memory estimate."""
     facts = column_facts(version)
     task = resolve_task(facts, target, problem_type)
+    low, high = budget_bounds()
+    budget_s = max(low, min(high, int(budget_s)))
     validation = (options or {}).get("validation") or {}
     features = _features(facts, target if task != "clustering" else "", validation)
     kinds: dict[str, int] = {}

@@ -7,7 +7,8 @@ from django.conf import settings
 
 from . import runner
 
-# The job ends within budget + 10 % + 15 s by itself; these limits only stop a run gone wrong.
+# The engine keeps the job within budget + 10 % + 15 s by itself (its deadline starts at the
+# claim); these limits only stop a run gone wrong.
 SOFT_MARGIN_S = 60
 HARD_MARGIN_S = 60
 

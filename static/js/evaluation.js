@@ -17,6 +17,16 @@
     return document.getElementById(id);
   }
 
+  /* Column names and class labels come from the user's data; Plotly reads a little HTML in
+     labels and "%{…}" in hover templates, so both are neutralised before they reach a chart. */
+  function esc(text) {
+    return String(text)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/%\{/g, "%&#123;");
+  }
+
   function fmt(value, digits) {
     return value === null || value === undefined ? "—" : Number(value).toFixed(digits === undefined ? 3 : digits);
   }
@@ -27,7 +37,7 @@
     if (!box || !ev.confusion) return;
     const normalised = document.querySelector("[data-chart-control=normalise]");
     const z = normalised && normalised.checked ? ev.confusion_normalised : ev.confusion;
-    const labels = ev.classes;
+    const labels = ev.classes.map(esc);
     const t = theme();
     draw(
       box,
@@ -62,7 +72,14 @@
       message(box, "Not available: the holdout has a single class.");
       return;
     }
-    const traces = list.map((c) => ({ type: "scatter", mode: "lines", name: c.class, x: c[xKey], y: c[yKey], hovertemplate: xTitle + " %{x:.3f}<br>" + yTitle + " %{y:.3f}<extra>" + c.class + "</extra>" }));
+    const traces = list.map((c) => ({
+      type: "scatter",
+      mode: "lines",
+      name: esc(c.class),
+      x: c[xKey],
+      y: c[yKey],
+      hovertemplate: xTitle + " %{x:.3f}<br>" + yTitle + " %{y:.3f}<extra>" + esc(c.class) + "</extra>",
+    }));
     if (diagonal) traces.push({ type: "scatter", mode: "lines", x: [0, 1], y: [0, 1], line: { dash: "dot", color: theme().muted }, hoverinfo: "skip", showlegend: false });
     draw(box, traces, { xaxis: { title: { text: xTitle }, range: [0, 1] }, yaxis: { title: { text: yTitle }, range: [0, 1.02] }, showlegend: list.length > 1, legend: { orientation: "h", y: -0.25 } });
   }
@@ -233,7 +250,7 @@
           type: "bar",
           orientation: "h",
           x: top.map((r) => r.importance),
-          y: top.map((r) => r.feature),
+          y: top.map((r) => esc(r.feature)),
           error_x: withError ? { type: "data", array: top.map((r) => r.std || 0), visible: true, color: theme().muted } : undefined,
           hovertemplate: "%{y}<br>%{x:.4g}<extra></extra>",
         },

@@ -189,7 +189,7 @@ MATRIX = [
     Row("200 200 200 200 404 200 401", "get", "job-trials", job),
     # The job is queued: its evaluation does not exist yet (409) for everyone who may see it.
     Row("409 409 409 409 404 409 401", "get", "job-evaluation", job),
-    Row("200 200 200 200 400 200 401", "post", "job-advice", body=advice),
+    Row("200 200 200 400 400 400 401", "post", "job-advice", body=advice),
     Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
     Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
 ]

@@ -160,11 +160,12 @@ def _wait_for_trials(job: TrainingJob, count: int, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def _engine_processes() -> list[psutil.Process]:
+def _engine_processes(worker_pid: int) -> list[psutil.Process]:
+    """The engine processes (and their forked children) below this worker."""
     found = []
-    for proc in psutil.process_iter(["cmdline"]):
+    for proc in psutil.Process(worker_pid).children(recursive=True):
         try:
-            if "training.automl.cli" in " ".join(proc.info["cmdline"] or []):
+            if "training.automl.cli" in " ".join(proc.cmdline()):
                 found.append(proc)
         except psutil.Error:
             continue
@@ -180,7 +181,7 @@ def test_a_worker_killed_mid_job_leaves_it_failed_not_running(django_db_blocker,
     ):
         job = _start(project, owner, dataset, budget=120)
         _wait_for_trials(job, 2)
-        engines = _engine_processes()
+        engines = _engine_processes(proc.pid)
         assert engines, "the engine process should be running"
         # Kill the worker and its pool process, not the engine below them: it must go by itself.
         engine_tree = {p.pid for e in engines for p in [e, *e.children(recursive=True)]}

@@ -7,7 +7,7 @@
 
 from .budget import estimate_memory, memory_message
 from .config import Events, SearchConfig
-from .data import DataError, infer_task
+from .data import DataError
 from .metrics import METRICS, default_metric, metrics_for
 from .model import ArtifactError, TrainedModel, load
 from .search import SearchResult, run
@@ -25,7 +25,6 @@ __all__ = [
     "Validation",
     "default_metric",
     "estimate_memory",
-    "infer_task",
     "load",
     "memory_message",
     "metrics_for",

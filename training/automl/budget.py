@@ -8,16 +8,28 @@ import time
 from .config import Events
 
 POLL_S = 0.5
+# After "stop and keep", the refit, saving and evaluation of the best so far get at most this
+# long (the platform's forced cancel waits a little longer before it kills the job).
+KEEP_ALLOWANCE_S = 60.0
+FINISH_SLACK_S = 10.0
 
 
 class Budget:
-    """The job's clock. The search may run until `deadline - reserve`; the reserve is what the
-    refit and the evaluation are expected to need, re-estimated as trials finish."""
+    """The job's clock.
 
-    def __init__(self, seconds: float, events: Events):
+    The search may run until `deadline - reserve`; the reserve is what the refit and the
+    evaluation are expected to need, re-estimated as trials finish. Whatever runs after the
+    deadline (a refit that took longer than expected, the evaluation) shares one allowance
+    that ends at `hard_end` = deadline + 10 % of the budget + 10 s, inside the contract
+    (budget + 10 % + 15 s). `deadline_epoch` pins the deadline to the wall clock, so time spent
+    before the search (starting the process, reading the data) counts too."""
+
+    def __init__(self, seconds: float, events: Events, *, deadline_epoch: float | None = None):
         self.seconds = float(seconds)
         self.started = time.monotonic()
-        self.deadline = self.started + self.seconds
+        left = deadline_epoch - time.time() if deadline_epoch else self.seconds
+        self.deadline = self.started + left
+        self.hard_end = self.deadline + 0.1 * self.seconds + FINISH_SLACK_S
         self.reserve = 0.0
         self.events = events
         self._stop: str | None = None
@@ -28,6 +40,11 @@ class Budget:
         return time.monotonic() - self.started
 
     @property
+    def span(self) -> float:
+        """Seconds from the search's start to its deadline (for progress)."""
+        return max(self.deadline - self.started, 1e-9)
+
+    @property
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
@@ -35,11 +52,24 @@ class Budget:
     def search_remaining(self) -> float:
         return self.remaining - self.reserve
 
+    def finish_remaining(self) -> float:
+        """What is left of the shared allowance for the steps after the search."""
+        return max(0.5, self.hard_end - time.monotonic())
+
     def stop_request(self) -> str | None:
-        """ "keep" or "discard" once a cancel was asked for (polled at most twice a second)."""
-        if self._stop is None and time.monotonic() - self._polled >= POLL_S:
+        """ "keep" or "discard" once a cancel was asked for (polled at most twice a second).
+
+        A "keep" shortens the deadline to what the refit and the evaluation need (at most
+        KEEP_ALLOWANCE_S); a later "discard" still wins over it."""
+        if self._stop != "discard" and time.monotonic() - self._polled >= POLL_S:
             self._polled = time.monotonic()
-            self._stop = self.events.should_stop()
+            asked = self.events.should_stop()
+            if asked == "keep" and self._stop is None:
+                now = time.monotonic()
+                self.deadline = min(self.deadline, now + min(max(10.0, self.reserve), KEEP_ALLOWANCE_S))
+                self.hard_end = min(self.hard_end, self.deadline + FINISH_SLACK_S)
+            if asked in ("keep", "discard"):
+                self._stop = "discard" if "discard" in (asked, self._stop) else asked
         return self._stop
 
     def search_over(self) -> bool:

@@ -42,11 +42,13 @@ class PipeEvents(Events):
         self.send({"event": "trial", "record": _finite(record)})
 
     def should_stop(self) -> str | None:
-        if self._stop is None:
-            readable, _, _ = select.select([sys.stdin], [], [], 0)
-            if readable:
-                line = sys.stdin.readline().strip()
-                self._stop = line if line in ("keep", "discard") else None
+        """ "keep" or "discard" once the caller wrote it on stdin ("discard" may follow "keep")."""
+        while self._stop != "discard" and select.select([sys.stdin], [], [], 0)[0]:
+            line = sys.stdin.readline()
+            if not line:  # the caller closed stdin
+                break
+            if line.strip() in ("keep", "discard"):
+                self._stop = line.strip()
         return self._stop
 
 
@@ -126,6 +128,7 @@ def search_config(config: dict) -> SearchConfig:
         positive_class=config.get("positive_class"),
         n_jobs=int(config.get("n_jobs") or len(os.sched_getaffinity(0))),
         explain=bool(config.get("explain", True)),
+        deadline_epoch=config.get("deadline"),
     )
 
 

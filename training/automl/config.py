@@ -24,6 +24,7 @@ class SearchConfig:
     n_jobs: int = field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))))
     trial_cap_s: float | None = None  # each trial's own limit; default a quarter of the budget
     explain: bool = True  # permutation importance and learning curves after the search
+    deadline_epoch: float | None = None  # the budget's end on the wall clock (time.time()), if it started earlier
 
     @property
     def trial_cap(self) -> float:

@@ -239,19 +239,3 @@ def _drop_singleton_classes(prepared: Prepared) -> None:
         prepared.positive_class = None
     elif prepared.positive_class not in prepared.classes:
         prepared.positive_class = prepared.classes[1]
-
-
-def infer_task(y: pd.Series | None, column_type: str | None) -> str:
-    """classification, regression or clustering, from the target's values and type."""
-    if y is None:
-        return CLUSTERING
-    if column_type in ("categorical", "boolean", "text", "identifier"):
-        return CLASSIFICATION
-    values = pd.to_numeric(y, errors="coerce").dropna()
-    if values.empty:
-        return CLASSIFICATION
-    distinct = values.nunique()
-    integral = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
-    if distinct <= 2 or (integral and distinct <= 20 and distinct <= max(3, 0.05 * len(values))):
-        return CLASSIFICATION
-    return REGRESSION

@@ -58,7 +58,8 @@ def select(
     n = sum(chosen.values())
     weights = {k: c / n for k, c in sorted(chosen.items())}
     pred = summed / n
-    return Ensemble(weights=weights, score=float(safe_score(metric, y, pred)), pred=pred)
+    score = safe_score(metric, y, pred)
+    return Ensemble(weights=weights, score=score if score is not None else float("nan"), pred=pred)
 
 
 def select_bagged(
@@ -93,4 +94,5 @@ def select_bagged(
     scale = sum(weights.values())
     weights = {k: w / scale for k, w in weights.items()}
     pred = sum(predictions[k] * w for k, w in weights.items())
-    return Ensemble(weights=weights, score=float(safe_score(metric, y, pred)), pred=pred)
+    score = safe_score(metric, y, pred)
+    return Ensemble(weights=weights, score=score if score is not None else float("nan"), pred=pred)

@@ -101,9 +101,10 @@ def clustering(matrix: np.ndarray, labels: np.ndarray, scores: dict, frame=None,
     """Cluster sizes, a 2-D projection of a sample, and each cluster's average of the numbers."""
     values, counts = np.unique(labels, return_counts=True)
     picks = _sample(len(labels), MAX_SCATTER, seed)
-    dense = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
+    sample = matrix[picks]
+    dense = sample.toarray() if hasattr(sample, "toarray") else np.asarray(sample, dtype=float)
     n_components = min(2, dense.shape[1], len(picks))
-    projected = PCA(n_components=n_components, random_state=seed).fit_transform(dense[picks]) if n_components else None
+    projected = PCA(n_components=n_components, random_state=seed).fit_transform(dense) if n_components else None
     out = {
         "kind": "clustering",
         "rows": int(len(labels)),

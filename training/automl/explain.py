@@ -20,8 +20,7 @@ CURVE_POINTS = 25
 
 
 def _scores(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
-    if model.task == CLASSIFICATION:
-        return model._scores(frame)
+    """Probabilities or values; cluster numbers for clustering."""
     if model.task == CLUSTERING:
         return np.asarray(model.members[0][0].predict(frame))
     return model._scores(frame)

@@ -13,7 +13,7 @@ from . import catalog, ensemble, fork, work
 from .budget import Budget
 from .metrics import CLUSTERING, Metric, report, safe_score
 from .model import TrainedModel, save
-from .trials import SUCCEEDED, TrialRecord
+from .trials import TrialRecord
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,6 @@ def refit_members(
     *,
     folder: str,
     budget: Budget,
-    grace: float,
     n_jobs: int,
 ) -> list[tuple[TrialRecord, float, str]]:
     """Refit each member on all rows, at most `n_jobs` at a time; members that fail or run out
@@ -132,7 +131,7 @@ def refit_members(
         while pending and len(running) < max(1, n_jobs // threads):
             record, weight = pending.pop(0)
             path = os.path.join(folder, f"member-{record.number}.joblib")
-            cap = max(5.0, budget.remaining + grace)
+            cap = budget.finish_remaining()
             child = fork.Child(work.refit, data, refit_candidate(record), rows, path, threads, threads=threads, cap=cap)
             child.tag = (record, weight, path)
             running.append(child)
@@ -184,7 +183,3 @@ def assemble_and_save(
     )
     sha256 = save(model, path)
     return {"sha256": sha256, "size": os.path.getsize(path), "summary": model.summary()}
-
-
-def completed(records: list[TrialRecord]) -> list[TrialRecord]:
-    return [r for r in records if r.status == SUCCEEDED and r.score is not None]

@@ -135,13 +135,19 @@ class Tuner:
         self.studies: dict[str, optuna.Study] = {}
         self.ranked: list[str] = []
         self.asked: dict[str, int] = {}
+        self.retired: set[str] = set()
 
     def choose(self, records) -> None:
         """Rank algorithms by their best complete trial; the top ones get tuned."""
         best: dict[str, float] = {}
         for record in records:
             algorithm = catalog.get(record.key)
-            if not record.complete or not algorithm.space or algorithm.family == "baseline":
+            if (
+                not record.complete
+                or not algorithm.space
+                or algorithm.family == "baseline"
+                or record.key in self.retired
+            ):
                 continue
             loss = self.loss(record.score)
             if record.key not in best or loss < best[record.key]:
@@ -167,6 +173,11 @@ class Tuner:
                     # What the portfolio learnt seeds the model of the search.
                     study.add_trial(create_trial(params=params, distributions=space, value=self.loss(record.score)))
         return study
+
+    def retire(self, key: str) -> None:
+        """Stop tuning `key` (its trials no longer fit in the time left)."""
+        self.retired.add(key)
+        self.ranked = [k for k in self.ranked if k != key]
 
     def next(self) -> tuple[str, optuna.trial.Trial] | None:
         """The next algorithm to try and its Optuna trial (parameters drawn)."""

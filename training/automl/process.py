@@ -14,14 +14,12 @@ with its caller (Linux parent-death signal), and its children die with it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,8 +58,9 @@ class EngineProcess:
         self.stopped = ""
 
     def stop(self, mode: str) -> None:
-        """Ask the search to stop: "keep" (refit and keep the best) or "discard"."""
-        if self.stopped or self.proc.poll() is not None:
+        """Ask the search to stop: "keep" (refit and keep the best) or "discard" (which may
+        still follow a "keep")."""
+        if self.stopped in (mode, "discard") or self.proc.poll() is not None:
             return
         self.stopped = mode
         try:
@@ -91,7 +90,7 @@ class EngineProcess:
                 line, self.buffer = self.buffer.split(b"\n", 1)
                 if line.strip():
                     yield json.loads(line)
-        os.close(self.fd)
+        self._close()
         self.proc.wait()
         if self.proc.returncode not in (0, None):
             yield {"event": "exit", "code": self.proc.returncode, "signal": _signal_name(self.proc.returncode)}
@@ -99,10 +98,14 @@ class EngineProcess:
     def __enter__(self) -> EngineProcess:
         return self
 
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
     def __exit__(self, *exc_info) -> None:
         self.kill()
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        self._close()
 
 
 def _signal_name(code: int) -> str:
@@ -112,10 +115,3 @@ def _signal_name(code: int) -> str:
         except ValueError:
             return str(-code)
     return ""
-
-
-def wait_for(process: EngineProcess, seconds: float) -> None:
-    """Let a process that was asked to stop finish on its own for up to `seconds`."""
-    deadline = time.monotonic() + seconds
-    while process.proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)

@@ -10,18 +10,15 @@ for the refit and the evaluation (the reserve, re-estimated as trials finish).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
-from . import catalog, finish, fork, portfolio, splits, trials
-from .assess import assess
+from . import catalog, finish, portfolio, splits, trials
 from .budget import Budget
+from .conclude import conclude
 from .config import Events, SearchConfig
 from .data import DataError, Feature, prepare
 from .metrics import CLASSIFICATION, CLUSTERING, REGRESSION, get_metric
@@ -79,7 +76,7 @@ class Search:
         self.config = config
         self.events = events
         self.out_dir = out_dir
-        self.budget = Budget(config.time_budget_s, events)
+        self.budget = Budget(config.time_budget_s, events, deadline_epoch=config.deadline_epoch)
         self.metric = get_metric(config.metric)
         if self.metric.task != config.task:
             raise DataError(f"{self.metric.label} is not a {config.task} metric.")
@@ -210,7 +207,7 @@ class Search:
         self.events.progress(min(max(fraction, 0.0), 0.99), step)
 
     def _search_progress(self, step: str) -> None:
-        self._step(0.9 * self.budget.elapsed / max(self.budget.seconds, 1e-9), step)
+        self._step(0.9 * self.budget.elapsed / self.budget.span, step)
 
     # --- the search --------------------------------------------------------------------
     def _context(self) -> catalog.Context:
@@ -372,163 +369,12 @@ class Search:
             record = self._run_trial(
                 Candidate(key, optuna_trial.params), "tuning", optuna_trial=optuna_trial, tuner=tuner
             )
-            if record is None:  # no time left for it
+            if record is None:  # too slow for the time left: tune the others
                 tuner.tell(key, optuna_trial, None, "failed")
-                break
+                tuner.retire(key)
+                continue
             tuner.tell(key, optuna_trial, record.score if record.complete else None, record.status)
             tuner.choose(self.records)
-
-    # --- the end -----------------------------------------------------------------------
-    def finish(self) -> SearchResult:
-        result = SearchResult(
-            task=self.config.task,
-            metric=self.metric.name,
-            leaderboard=self.records,
-            best=None,
-            features=self.prepared.features,
-            classes=self.prepared.classes,
-            positive_class=self.prepared.positive_class,
-            notes=self.notes,
-            stopped=self.budget.stop_request(),
-            validation=self.validation.describe() if self.config.task != CLUSTERING else "",
-            rows={"search": len(self.search_rows), "holdout": len(self.test_rows)},
-        )
-        result.seconds["search"] = self.budget.elapsed
-        if result.stopped == "discard":
-            log.info("Stopped on request; nothing is kept.")
-            return result
-        best = self._best_single()
-        if best is None:
-            raise DataError("No candidate could be trained on this data. The trials' errors say why.")
-        members = [(best, 1.0)]
-        final = best
-        if self.config.ensemble and self.config.task != CLUSTERING and len(self.oof) >= 2:
-            self._step(0.9, "Building the ensemble")
-            built = finish.build_ensemble(
-                self.records,
-                self.oof,
-                self.data.y,
-                self.splits,
-                self.metric,
-                self.config.task,
-                len(self.records) + 1,
-                seed=self.config.seed,
-            )
-            if built is not None:
-                final, pred = built
-                self.oof[final.number] = pred
-                by_number = {r.number: r for r in self.records}
-                members = [(by_number[k], w) for k, w in final.weights.items()]
-                self.records.append(final)
-                self.events.trial(final.as_dict())
-                log.info(
-                    "Ensemble of %d models: %s %.4f (best single %.4f).",
-                    len(members),
-                    self.metric.label,
-                    final.score,
-                    best.score,
-                )
-        result.best = final
-        self._step(0.92, "Refitting on all the data")
-        log.info("Refitting %s on all %s search rows.", final.name, f"{len(self.data.X):,}")
-        grace = 0.05 * self.config.time_budget_s + 5
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(dir=self.out_dir) as folder:
-            refitted = finish.refit_members(
-                self.data, members, folder=folder, budget=self.budget, grace=grace, n_jobs=self.config.n_jobs
-            )
-            if not refitted and final is not best:
-                log.warning("The ensemble could not be refitted; falling back to %s.", best.name)
-                final = result.best = best
-                refitted = finish.refit_members(
-                    self.data, [(best, 1.0)], folder=folder, budget=self.budget, grace=grace, n_jobs=self.config.n_jobs
-                )
-            if self.budget.discarded():
-                result.stopped = "discard"
-                return result
-            if not refitted:
-                raise DataError("The best model could not be refitted on all the data; see the log.")
-            if len(refitted) < len(members):
-                kept = {r.number for r, _, _ in refitted}
-                final.weights = {k: w for k, w in final.weights.items() if k in kept}
-            path = os.path.join(self.out_dir, "model.joblib")
-            saved = fork.run_one(
-                finish.assemble_and_save,
-                refitted,
-                path,
-                task=self.config.task,
-                features=self.prepared.features,
-                classes=self.prepared.classes,
-                positive_class=self.prepared.positive_class,
-                metric=self.metric.name,
-                name=final.name,
-                cap=max(30.0, self.budget.remaining + grace),
-            )
-        if not saved.ok:
-            raise RuntimeError(f"Saving the model failed: {saved.error or saved.status}")
-        result.model_path, result.sha256, result.size = path, saved.value["sha256"], saved.value["size"]
-        result.model_summary = saved.value["summary"]
-        result.seconds["refit"] = time.monotonic() - started
-        self._assess(result, final)
-        return result
-
-    def _assess(self, result: SearchResult, final: TrialRecord) -> None:
-        started = time.monotonic()
-        self._step(0.96, "Evaluating on the holdout" if len(self.test_rows) else "Evaluating")
-        holdout = None
-        if len(self.test_rows):
-            holdout = (
-                self.prepared.X.iloc[self.test_rows].reset_index(drop=True),
-                self.prepared.y[self.test_rows] if self.prepared.y is not None else None,
-            )
-        time_limit = max(3.0, self.budget.remaining)
-        outcome = fork.run_one(
-            assess,
-            result.model_path,
-            result.sha256,
-            holdout=holdout,
-            train=(self.data.X, self.data.y),
-            metric_name=self.metric.name,
-            explain_model=self.config.explain,
-            time_limit=time_limit,
-            seed=self.config.seed,
-            cap=time_limit + 0.05 * self.config.time_budget_s + 5,
-            threads=self.config.n_jobs,
-        )
-        if outcome.ok:
-            result.evaluation = outcome.value["evaluation"]
-            result.importance = outcome.value["importance"]
-            result.learning_curves = outcome.value["learning_curves"]
-        else:
-            log.warning("The evaluation did not finish (%s); the model is kept without it.", outcome.status)
-        if result.evaluation is None and self.config.task != CLUSTERING:
-            result.evaluation = self._oof_evaluation(final)
-        if result.evaluation and result.evaluation.get("metrics"):
-            value = result.evaluation["metrics"].get(self.metric.name)
-            if value is not None:
-                log.info(
-                    "%s on the %s: %s %.4f.",
-                    final.name,
-                    result.evaluation.get("source", "holdout"),
-                    self.metric.label,
-                    value,
-                )
-        result.seconds["evaluation"] = time.monotonic() - started
-
-    def _oof_evaluation(self, final: TrialRecord) -> dict | None:
-        from . import evaluation
-
-        pred = self.oof.get(final.number)
-        if pred is None:
-            return None
-        covered = splits.covered_rows(self.splits, len(self.data.X))
-        y = self.data.y[covered]
-        if self.config.task == CLASSIFICATION:
-            out = evaluation.classification(y, pred[covered], self.prepared.classes)
-        else:
-            out = evaluation.regression(y, pred[covered])
-        out["source"] = "cross-validation"
-        return out
 
 
 def _kinds(features: list[Feature]) -> dict[str, int]:
@@ -564,4 +410,4 @@ def run(
         X, y, column_types=column_types, config=config, out_dir=out_dir, events=events, order=order, groups=groups
     )
     search.search()
-    return search.finish()
+    return conclude(search)

@@ -3,7 +3,6 @@ out of fold, stopped early when pruned, over its cap, out of budget or cancelled
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -182,7 +181,3 @@ def _error_text(outcome: fork.Outcome) -> str:
         return outcome.error
     text = outcome.error.strip().splitlines()[0] if outcome.error.strip() else ""
     return f"{outcome.error_type}: {text}"[:500] if text else outcome.error_type
-
-
-def finite(value) -> bool:
-    return value is not None and math.isfinite(value)

@@ -10,7 +10,7 @@ from projects import permissions
 from projects.views.common import project_page_context
 
 from ..automl.metrics import METRICS
-from ..models import TrainingJob, Trial
+from ..models import TrainingJob
 
 
 def job_for(request: HttpRequest, pk: int, action: str = "view") -> TrainingJob:
@@ -23,23 +23,8 @@ def job_for(request: HttpRequest, pk: int, action: str = "view") -> TrainingJob:
     return permissions.get_object_for_user(request.user, queryset, action, pk=pk)
 
 
-def ranked_trials(job: TrainingJob) -> list[Trial]:
-    """All trials, scored ones best first (ties: the earlier), then the rest by number; each
-    gets `rank` (None when unscored)."""
-    metric = METRICS[job.metric]
-    trials = list(job.trials.all())
-    scored = [t for t in trials if t.score is not None and t.status == Trial.Status.SUCCEEDED]
-    scored.sort(key=lambda t: (metric.loss(t.score), t.number))
-    others = sorted((t for t in trials if t not in scored), key=lambda t: t.number)
-    for rank, trial in enumerate(scored, start=1):
-        trial.rank = rank
-    for trial in others:
-        trial.rank = None
-    return scored + others
-
-
 def leaderboard_context(job: TrainingJob, user) -> dict:
-    trials = ranked_trials(job)
+    trials = job.ranked_trials()
     metric = METRICS[job.metric]
     best = next((t for t in trials if t.rank == 1), None)
     return {

@@ -19,10 +19,12 @@ from .. import live, services
 from ..automl import catalog
 from ..automl.metrics import METRICS
 from ..models import JobEvent, TrainingJob
+from ..reporter import event_payload
 from ..results import load_results
-from .common import job_for, job_page_context, leaderboard_context, ranked_trials
+from .common import job_for, job_page_context, leaderboard_context
 
 MAX_COMPARE = 6
+PAGE_LOG_LINES = 2000
 
 
 @login_required
@@ -31,19 +33,18 @@ def job_detail(request, pk):
     job = job_for(request, pk, "view")
     context = job_page_context(request, job, "overview")
     context.update(leaderboard_context(job, request.user))
-    events = list(JobEvent.objects.filter(job=job).order_by("id"))
-    context["events"] = [live.event_message(_payload(e), request.user)["html"] for e in events]
+    # The page shows the latest lines; the downloadable log has them all.
+    events = list(JobEvent.objects.filter(job=job).order_by("-id")[:PAGE_LOG_LINES])[::-1]
+    zone = live.user_zone(request.user)
+    context["events"] = [live.event_message(event_payload(e), request.user, zone)["html"] for e in events]
     context["last_event_id"] = events[-1].pk if events else 0
+    context["hidden_lines"] = (
+        JobEvent.objects.filter(job=job).count() - len(events) if len(events) == PAGE_LOG_LINES else 0
+    )
     results = load_results(job) if job.has_model else None
     context["evaluation"] = (results or {}).get("evaluation")
     context["holdout_metrics"] = _metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
     return render(request, "training/job_detail.html", context)
-
-
-def _payload(event: JobEvent) -> dict:
-    from ..reporter import event_payload
-
-    return event_payload(event)
 
 
 def _metric_rows(job: TrainingJob, values: dict) -> list[dict]:
@@ -78,7 +79,7 @@ def job_live(request, pk):
 def job_log(request, pk):
     """The whole log as plain text, for download."""
     job = job_for(request, pk, "view")
-    zone = live._zone(request.user)
+    zone = live.user_zone(request.user)
     lines = [
         f"{e.created_at.astimezone(zone):%Y-%m-%d %H:%M:%S} {e.level.upper():7} {e.message}"
         for e in JobEvent.objects.filter(job=job).order_by("id")
@@ -124,7 +125,7 @@ def job_evaluation(request, pk):
 def job_compare(request, pk):
     job = job_for(request, pk, "view")
     context = job_page_context(request, job, "compare")
-    trials = ranked_trials(job)
+    trials = job.ranked_trials()
     wanted = [int(n) for n in request.GET.getlist("trials") if n.isdigit() and len(n) < 10]
     by_number = {t.number: t for t in trials}
     chosen = [by_number[n] for n in dict.fromkeys(wanted) if n in by_number][:MAX_COMPARE]
