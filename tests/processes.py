@@ -145,3 +145,18 @@ def web_server(env: dict | None = None):
     finally:
         _stop(proc)
         log.close()
+
+
+def pause_queue(worker, queue: str) -> None:
+    """Make a test worker stop taking tasks from `queue` (they wait there)."""
+    from automl_site.celery import app
+
+    replies = app.control.cancel_consumer(queue, destination=[worker.worker_name], reply=True, timeout=5)
+    assert replies, "The worker did not answer the remote control"
+
+
+def resume_queue(worker, queue: str) -> None:
+    from automl_site.celery import app
+
+    replies = app.control.add_consumer(queue, destination=[worker.worker_name], reply=True, timeout=5)
+    assert replies, "The worker did not answer the remote control"

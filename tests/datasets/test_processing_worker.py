@@ -22,7 +22,6 @@ from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from automl_site.celery import app
 from datasets import processing
 from datasets.models import DatasetVersion
 from datasets.tasks import process_version
@@ -59,13 +58,11 @@ def server(django_db_setup, django_db_blocker):
 
 def pause(worker) -> None:
     """Stop the worker taking tasks from the queue (they wait there)."""
-    replies = app.control.cancel_consumer("default", destination=[worker.worker_name], reply=True, timeout=5)
-    assert replies, "The worker did not answer the remote control"
+    processes.pause_queue(worker, "default")
 
 
 def resume(worker) -> None:
-    replies = app.control.add_consumer("default", destination=[worker.worker_name], reply=True, timeout=5)
-    assert replies, "The worker did not answer the remote control"
+    processes.resume_queue(worker, "default")
 
 
 def latest(dataset_id: int) -> DatasetVersion:

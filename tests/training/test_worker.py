@@ -19,7 +19,6 @@ import pytest
 from django.conf import settings
 from websockets.sync.client import connect
 
-from automl_site.celery import app
 from tests import processes
 from tests.live import LiveApi
 from training import runner
@@ -45,13 +44,11 @@ def server(django_db_setup, django_db_blocker):
 
 
 def pause(worker) -> None:
-    replies = app.control.cancel_consumer("training", destination=[worker.worker_name], reply=True, timeout=5)
-    assert replies, "The worker did not answer the remote control"
+    processes.pause_queue(worker, "training")
 
 
 def resume(worker) -> None:
-    replies = app.control.add_consumer("training", destination=[worker.worker_name], reply=True, timeout=5)
-    assert replies, "The worker did not answer the remote control"
+    processes.resume_queue(worker, "training")
 
 
 def wait_finished(job_id: int, timeout: float) -> TrainingJob:

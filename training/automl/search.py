@@ -271,7 +271,9 @@ class Search:
         algorithm = candidate.algorithm
         number = len(self.records) + 1
         name = algorithm.name + (" (log target)" if candidate.params.get(TARGET_TRANSFORM) == "log" else "")
-        record = TrialRecord(number, candidate.key, name, algorithm.family, dict(candidate.params), phase)
+        # The parameters as fitted (the catalog's defaults filled in), so people see what ran.
+        params = {**algorithm.defaults, **candidate.params}
+        record = TrialRecord(number, candidate.key, name, algorithm.family, params, phase)
         cap = min(self.config.trial_cap, remaining) if self._have_model() else max(remaining, 1.0)
         self._search_progress(f"Trial {number}: {algorithm.name}")
         pruner = tuner.pruner_for(optuna_trial) if tuner is not None else None

@@ -140,6 +140,7 @@ def job_compare(request, pk):
             "chosen_numbers": [t.number for t in chosen],
             "metric_rows": [
                 {
+                    "best": _best_index([(t.metrics or {}).get(n) for t in chosen], METRICS.get(n)),
                     "name": n,
                     "label": METRICS[n].label if n in METRICS else n,
                     "values": [(t.metrics or {}).get(n) for t in chosen],
@@ -153,6 +154,14 @@ def job_compare(request, pk):
         }
     )
     return render(request, "training/compare.html", context)
+
+
+def _best_index(values: list, metric) -> int | None:
+    """Which of `values` is best for `metric` (None when none can be compared)."""
+    scored = [(i, v) for i, v in enumerate(values) if isinstance(v, int | float)]
+    if metric is None or len(scored) < 2:
+        return None
+    return min(scored, key=lambda item: metric.loss(item[1]))[0]
 
 
 @login_required
