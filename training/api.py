@@ -204,6 +204,7 @@ class AlgorithmViewSet(viewsets.ViewSet):
     lookup_value_converter = "str"
 
     @extend_schema(
+        operation_id="algorithms_list",
         parameters=[
             OpenApiParameter("task", str, enum=["classification", "regression", "clustering"]),
             OpenApiParameter("family", str),

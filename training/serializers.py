@@ -97,7 +97,9 @@ def leaderboard(job: TrainingJob, limit: int | None = None) -> list[dict]:
 
 class JobSerializer(serializers.ModelSerializer):
     status = NamedChoiceField(enum_name="JobStatusEnum", choices=TrainingJob.Status.values, read_only=True)
-    problem_type = NamedChoiceField(enum_name="ProblemTypeEnum", choices=TrainingJob.ProblemType.values, read_only=True)
+    problem_type = NamedChoiceField(
+        enum_name="JobProblemTypeEnum", choices=TrainingJob.ProblemType.values, read_only=True
+    )
     dataset_version = serializers.IntegerField(source="dataset_version.number", read_only=True)
     leaderboard = serializers.SerializerMethodField()
     best_model = serializers.SerializerMethodField()
@@ -246,6 +248,8 @@ class AdviceParamsSerializer(serializers.Serializer):
     # Advice is the first step of starting a job, like the wizard: it needs the right to train.
     dataset = PolicyRelatedField(queryset=Dataset.objects.all(), policy_action="change")
     target = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
-    problem_type = serializers.ChoiceField(choices=["auto", *TrainingJob.ProblemType.values], default="auto")
+    problem_type = NamedChoiceField(
+        enum_name="RequestedProblemTypeEnum", choices=["auto", *TrainingJob.ProblemType.values], default="auto"
+    )
     time_budget_s = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     validation = ValidationOptionsSerializer(required=False)

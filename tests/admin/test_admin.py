@@ -15,6 +15,8 @@ from datasets import services as dataset_services
 from projects import permissions, services
 from projects.models import AuditEvent, Invitation, Membership, Project, Workspace
 from tests import factories
+from training import services as training_services
+from training.reporter import JobReporter
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 STAFF_MODELS = ("workspace", "project", "membership", "invitation", "auditevent")
@@ -75,11 +77,35 @@ def populated(workspace, owner, project, editor, viewer, sharee):
     app = SocialApp.objects.create(provider="github", name="GitHub", client_id="id", secret="secret")
     account = SocialAccount.objects.create(user=owner, provider="github", uid="42")
     SocialToken.objects.create(app=app, account=account, token="token")
-    factories.make_dataset(project, owner, "Customers")
+    customers = factories.make_dataset(project, owner, "Customers")
     old = factories.make_dataset(project, owner, "Old data", process=False)
     dataset_services.delete_dataset(actor=owner, dataset=old)
     dataset_services.create_connection(
         actor=owner, project=project, name="Warehouse", url="postgresql://reader:pw@db.example.com/sales"
+    )
+    job = training_services.create_job(actor=owner, project=project, dataset=customers, target="churned")
+    job.claim(job.token, "test")
+    JobReporter(job).trial(
+        {
+            "number": 1,
+            "key": "hgb_classifier",
+            "name": "Histogram gradient boosting",
+            "family": "gradient_boosting",
+            "phase": "portfolio",
+            "params": {},
+            "status": "succeeded",
+            "score": 0.8,
+            "std": 0.01,
+            "fold_scores": [0.8],
+            "metrics": {},
+            "fit_time": 0.1,
+            "predict_time": 0.1,
+            "duration": 1.0,
+            "iterations": 10,
+            "weights": {},
+            "details": {},
+            "error": "",
+        }
     )
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
