@@ -75,6 +75,7 @@ class Search:
     ):
         self.config = config
         self.events = events
+        self._shown = 0.0
         self.out_dir = out_dir
         self.budget = Budget(config.time_budget_s, events, deadline_epoch=config.deadline_epoch)
         self.metric = get_metric(config.metric)
@@ -204,7 +205,9 @@ class Search:
         log.info(text)
 
     def _step(self, fraction: float, step: str) -> None:
-        self.events.progress(min(max(fraction, 0.0), 0.99), step)
+        # Fixed milestones and time-based fractions interleave; a bar that moves back looks broken.
+        self._shown = max(self._shown, min(max(fraction, 0.0), 0.99))
+        self.events.progress(self._shown, step)
 
     def _search_progress(self, step: str) -> None:
         self._step(0.9 * self.budget.elapsed / self.budget.span, step)
