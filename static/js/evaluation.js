@@ -263,8 +263,8 @@
     const box = el("chart-learning");
     if (!box) return;
     const traces = [];
-    (results.learning_curves || []).forEach(function (curve, i) {
-      const label = curve.model + (results.learning_curves.length > 1 ? " #" + (i + 1) : "");
+    (results.learning_curves || []).forEach(function (curve) {
+      const label = curve.model;
       if (curve.train) traces.push({ type: "scatter", mode: "lines", name: label + " · training", x: curve.rounds, y: curve.train, line: { dash: "dot" } });
       if (curve.holdout) traces.push({ type: "scatter", mode: "lines", name: label + " · holdout", x: curve.rounds, y: curve.holdout });
     });

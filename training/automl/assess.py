@@ -54,9 +54,15 @@ def assess(
         explain_frame, explain_y = model.prepare(train[0]), np.asarray(train[1])
     if explain_model:
         remaining = max(1.0, time_limit - (time.monotonic() - started))
-        out["importance"]["native"] = explain.native_importance(model)
+        native = out["importance"]["native"] = explain.native_importance(model)
         out["importance"]["permutation"] = explain.permutation_importance(
-            model, explain_frame, explain_y, metric, seed=seed, time_limit=remaining * 0.7
+            model,
+            explain_frame,
+            explain_y,
+            metric,
+            seed=seed,
+            time_limit=remaining * 0.7,
+            order=[row["feature"] for row in native.get("rows", [])],
         )
         out["importance"]["permutation"]["on"] = (
             "holdout" if holdout is not None and len(holdout[0]) else "training rows"

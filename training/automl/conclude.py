@@ -16,6 +16,7 @@ from .metrics import CLASSIFICATION, CLUSTERING
 from .trials import TrialRecord
 
 log = logging.getLogger("training.automl")
+EXPLAIN_FLOOR_S = 5.0
 
 
 def conclude(search):
@@ -106,6 +107,7 @@ def _refit_and_save(search, result, final: TrialRecord, best: TrialRecord, membe
         if len(refitted) < len(members):
             kept = {r.number for r, _, _ in refitted}
             final.weights = {k: w for k, w in final.weights.items() if k in kept}
+        result.member_labels = [f"{record.name} #{record.number}" for record, _, _ in refitted]
         path = os.path.join(search.out_dir, "model.joblib")
         saved = fork.run_one(
             finish.assemble_and_save,
@@ -143,7 +145,8 @@ def _assess(search, result, final: TrialRecord) -> None:
         train=(search.data.X, search.data.y),
         metric_name=search.metric.name,
         explain_model=search.config.explain,
-        time_limit=max(1.0, search.budget.remaining),
+        # A few seconds of the allowance at least, or a tight budget leaves nothing to explain with.
+        time_limit=max(search.budget.remaining, min(EXPLAIN_FLOOR_S, search.budget.finish_remaining() / 3)),
         seed=search.config.seed,
         cap=search.budget.finish_remaining(),
         threads=search.config.n_jobs,
@@ -152,6 +155,9 @@ def _assess(search, result, final: TrialRecord) -> None:
         result.evaluation = outcome.value["evaluation"]
         result.importance = outcome.value["importance"]
         result.learning_curves = outcome.value["learning_curves"]
+        for curve in result.learning_curves:
+            if 0 <= curve.get("member", -1) < len(result.member_labels):
+                curve["model"] = result.member_labels[curve["member"]]
     else:
         log.warning("The evaluation did not finish (%s); the model is kept without it.", outcome.status)
     if result.evaluation is None and search.config.task != CLUSTERING:
