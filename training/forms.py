@@ -104,9 +104,15 @@ class JobForm(forms.Form):
         ]
         if dataset is not None and not self.is_bound:
             self.initial.setdefault("dataset", dataset.pk)
-            target = suggested_target(self.version, project.target_column) if self.version else ""
+            if project.problem_type == "clustering":
+                # Whatever column looks like a target, a clustering project looks for groups.
+                target = ""
+            else:
+                target = suggested_target(self.version, project.target_column) if self.version else ""
             self.initial.setdefault("target", target)
-            if project.problem_type not in ("", "auto") and target and target == project.target_column:
+            if project.problem_type == "clustering" or (
+                project.problem_type not in ("", "auto") and target and target == project.target_column
+            ):
                 self.initial.setdefault("problem_type", project.problem_type)
             dates = [c["name"] for c in columns if c.get("role") == "time"]
             if dates:

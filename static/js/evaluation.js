@@ -263,10 +263,13 @@
     const box = el("chart-learning");
     if (!box) return;
     const traces = [];
-    (results.learning_curves || []).forEach(function (curve) {
-      const label = curve.model;
-      if (curve.train) traces.push({ type: "scatter", mode: "lines", name: label + " · training", x: curve.rounds, y: curve.train, line: { dash: "dot" } });
-      if (curve.holdout) traces.push({ type: "scatter", mode: "lines", name: label + " · holdout", x: curve.rounds, y: curve.holdout });
+    const palette = theme().palette;
+    // One colour per model: dotted on the training rows, solid on the holdout.
+    (results.learning_curves || []).forEach(function (curve, i) {
+      const label = esc(curve.model);
+      const color = palette[i % palette.length];
+      if (curve.train) traces.push({ type: "scatter", mode: "lines", name: label + " · training", x: curve.rounds, y: curve.train, line: { dash: "dot", color: color } });
+      if (curve.holdout) traces.push({ type: "scatter", mode: "lines", name: label + " · holdout", x: curve.rounds, y: curve.holdout, line: { color: color } });
     });
     draw(box, traces, { showlegend: true, legend: { orientation: "h", y: -0.25 }, xaxis: { title: { text: "Boosting rounds" } } });
   }

@@ -2,6 +2,7 @@
 results, its evaluation, comparison, log download, cancelling, and the catalog."""
 
 import json
+import re
 
 from django.test import Client
 from django.urls import reverse
@@ -22,6 +23,17 @@ def test_the_wizard_suggests_the_target_and_advises_before_starting(project, edi
     assert '<option value="bought" selected>' in html
     assert "Before you start" in html and "Recommended" in html
     assert "Gradient boosting" in html and "fit in the budget" in html
+
+
+def test_in_a_clustering_project_the_wizard_starts_without_a_target(project, editor, buyers):
+    project.problem_type = "clustering"
+    project.save(update_fields=["problem_type"])
+    html = signed_in(editor).get(reverse("job_create", args=[project.pk])).content.decode()
+    target = re.search(r'<select name="target".*?</select>', html, re.S).group(0)
+    assert '<option value="" selected>' in target and "bought" in target  # no target, though the data has one
+    kind = re.search(r'<select name="problem_type".*?</select>', html, re.S).group(0)
+    assert '<option value="clustering" selected>' in kind
+    assert "Clustering" in html.split("Before you start", 1)[1]
 
 
 def test_the_advice_follows_the_choices(project, editor, buyers):
