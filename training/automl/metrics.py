@@ -235,16 +235,31 @@ def report(task: str, y_true, pred) -> dict[str, float | None]:
 
 
 def cluster_scores(matrix, labels) -> dict[str, float | None]:
-    """Every clustering metric on the features the model saw; noise rows (-1) are left out."""
+    """Every clustering metric on the features the model saw, over every row.
+
+    Noise rows (-1, from DBSCAN-style methods) are scored as members of their nearest cluster
+    (by centroid), so the scores judge a partition of all the rows: left out, a method could
+    score well by calling the hard part of the data noise."""
     dense = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
     labels = np.asarray(labels)
     keep = labels != -1
     found = np.unique(labels[keep])
-    scores: dict[str, float | None] = {}
+    scores: dict[str, float | None] = dict.fromkeys(REPORTED[CLUSTERING])
+    if len(found) < 2 or keep.sum() <= len(found):
+        return scores
+    labels = _noise_to_nearest(dense, labels, found)
     for name in REPORTED[CLUSTERING]:
-        if len(found) < 2 or keep.sum() <= len(found):
-            scores[name] = None
-            continue
-        value = METRICS[name].score(dense[keep], labels[keep])
-        scores[name] = float(value) if np.isfinite(value) else None
+        value = float(METRICS[name].score(dense, labels))
+        scores[name] = value if np.isfinite(value) else None
     return scores
+
+
+def _noise_to_nearest(dense: np.ndarray, labels: np.ndarray, found: np.ndarray) -> np.ndarray:
+    noise = labels == -1
+    if not noise.any():
+        return labels
+    centroids = np.vstack([dense[labels == k].mean(axis=0) for k in found])
+    distances = ((dense[noise][:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    out = labels.copy()
+    out[noise] = found[distances.argmin(axis=1)]
+    return out

@@ -1,8 +1,10 @@
-"""Explanations of a saved model: permutation importance finds the column that matters, measures
-the likeliest columns first and says when time cut it short; learning curves name the member."""
+"""Explanations of a saved model and clustering scores: permutation importance finds the column
+that matters, measures the likeliest columns first and says when time cut it short; learning
+curves name their member; rows called noise do not flatter a clustering's scores."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from training.automl import explain, fork
 from training.automl.data import prepare
@@ -59,3 +61,25 @@ def test_learning_curves_say_which_member_they_belong_to():
     (curve,) = outcome.value
     assert curve["member"] == 0
     assert len(curve["rounds"]) == len(curve["train"]) == len(curve["holdout"]) > 1
+
+
+def _cluster_scores_with_the_hard_rows_as_noise():
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import silhouette_samples
+
+    from training.automl.metrics import cluster_scores
+
+    X, _ = make_blobs(600, centers=3, cluster_std=2.0, random_state=0)
+    labels = KMeans(3, n_init=10, random_state=0).fit_predict(X)
+    hardest = np.argsort(silhouette_samples(X, labels))[: int(0.4 * len(labels))]
+    noisy = labels.copy()
+    noisy[hardest] = -1
+    return cluster_scores(X, labels), cluster_scores(X, noisy)
+
+
+def test_calling_the_hard_rows_noise_gains_nothing_over_clustering_them():
+    outcome = fork.run_one(_cluster_scores_with_the_hard_rows_as_noise, cap=120)
+    assert outcome.ok, outcome.error
+    everyone, noisy = outcome.value
+    assert noisy == pytest.approx(everyone, rel=0.02)
