@@ -360,6 +360,9 @@ class Search:
                 continue
             self._run_trial(candidate, "portfolio")
         if self.config.task == CLUSTERING:
+            # Each method already chooses its number of clusters; tuning the rest against an
+            # internal score mostly trades one partition for a near twin.
+            log.info("Every clustering method has been tried; clustering is not tuned further.")
             return
         extra = {TARGET_TRANSFORM: CategoricalDistribution(["none", "log"])} if self.data.skewed_target else {}
         tuner = portfolio.Tuner(seed=self.config.seed, metric_loss=self.metric.loss, extra_space=extra)
