@@ -124,6 +124,18 @@ def test_a_finished_job_page_shows_the_best_model_leaderboard_and_log(finished_j
     assert "Stop &amp; keep best" not in html  # finished: nothing to stop
 
 
+def test_only_the_kept_model_is_marked_best_once_the_job_ended(finished_job, viewer):
+    client = signed_in(viewer)
+    html = client.get(reverse("job_detail", args=[finished_job.pk])).content.decode()
+    assert html.count("badge-best") == 1
+    best_row = re.search(r'<tr class="is-best[^"]*" data-trial="(\d+)"', html)
+    assert best_row and int(best_row.group(1)) == finished_job.best_trial.number
+    # Stopped with "discard": the top of the board was not kept, so nothing is called best.
+    TrainingJob.objects.filter(pk=finished_job.pk).update(status="cancelled", best_trial=None)
+    html = client.get(reverse("job_detail", args=[finished_job.pk])).content.decode()
+    assert "badge-best" not in html and "is-best" not in html
+
+
 def test_the_evaluation_page_embeds_the_chart_data(finished_job, viewer):
     html = signed_in(viewer).get(reverse("job_evaluation", args=[finished_job.pk])).content.decode()
     start = html.index('<script id="evaluation-data" type="application/json">') + len(

@@ -26,7 +26,9 @@ def job_for(request: HttpRequest, pk: int, action: str = "view") -> TrainingJob:
 def leaderboard_context(job: TrainingJob, user) -> dict:
     trials = job.ranked_trials()
     metric = METRICS[job.metric]
-    best = next((t for t in trials if t.rank == 1), None)
+    # While the search runs, the top of the board is the best so far; once it ended, the best is
+    # the model kept (none after a discard or a failure, another one after a failed refit).
+    best = next((t for t in trials if t.rank == 1), None) if job.is_active else job.best_trial
     return {
         "job": job,
         "trials": trials,
