@@ -114,7 +114,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet
             problem_type=data.get("problem_type", "auto"),
             metric=data.get("metric"),
             time_budget_s=data.get("time_budget_s"),
-            options=params.options(),
+            options=params.job_options(),
         )
         return self.represent(job, status.HTTP_201_CREATED)
 

@@ -210,6 +210,34 @@ class JobCreateSerializer(serializers.Serializer):
         "ensemble",
     )
 
+    options = serializers.DictField(
+        required=False,
+        help_text="The options above (validation, families, seed, …) nested, as a job's representation shows "
+        "them; each may be given here or at the top level, not both.",
+    )
+
+    def to_internal_value(self, data):
+        # Fields this endpoint does not know are refused, not ignored: a misspelt or misplaced
+        # option would otherwise start a job that silently differs from the one asked for.
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        nested = data.get("options") if isinstance(data, dict) else None
+        if "options" in data and not isinstance(nested, dict):
+            raise serializers.ValidationError({"options": ["Expected an object of options."]})
+        if nested:
+            wrong = sorted(set(nested) - set(self.OPTION_FIELDS))
+            twice = sorted(set(nested) & set(data))
+            if wrong:
+                raise serializers.ValidationError(
+                    {"options": [f"Unknown option(s): {', '.join(wrong)}. Options: {', '.join(self.OPTION_FIELDS)}."]}
+                )
+            if twice:
+                given_twice = ", ".join(twice)
+                raise serializers.ValidationError({"options": [f"Given twice, here and at the top: {given_twice}."]})
+            data = {**{k: v for k, v in data.items() if k != "options"}, **nested}
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         number = attrs.get("dataset_version")
         if number is not None:
@@ -219,7 +247,7 @@ class JobCreateSerializer(serializers.Serializer):
             attrs["dataset_version"] = version
         return attrs
 
-    def options(self) -> dict:
+    def job_options(self) -> dict:
         return {k: self.validated_data[k] for k in self.OPTION_FIELDS if k in self.validated_data}
 
 

@@ -43,6 +43,20 @@ def test_start_a_job_and_read_it_back(project, owner, buyers):
     assert client.get(api_url("job-detail", pk=job["id"])).json()["id"] == job["id"]
 
 
+def test_options_may_be_nested_as_the_job_shows_them(project, owner, buyers):
+    body = {
+        "project": project.pk,
+        "dataset": buyers.pk,
+        "target": "bought",
+        "options": {"validation": {"strategy": "holdout"}, "families": ["linear"], "seed": 7, "ensemble": False},
+    }
+    response = token_client(owner).post(api_url("job-list"), body, format="json")
+    assert response.status_code == 201, response.content
+    options = response.json()["options"]
+    assert options["validation"]["strategy"] == "holdout"
+    assert (options["families"], options["seed"], options["ensemble"]) == (["linear"], 7, False)
+
+
 def test_a_finished_job_has_its_leaderboard_best_model_and_evaluation(finished_job, owner):
     client = token_client(owner)
     job = client.get(api_url("job-detail", pk=finished_job.pk)).json()
@@ -102,6 +116,10 @@ def test_the_evaluation_of_an_unfinished_job_is_a_409(queued_job, owner):
         ({"seed": -3}, "seed"),
         ({"problem_type": 5}, "problem_type"),
         ({"target": "x\x00y"}, "target"),
+        ({"folds": 3}, "folds"),  # not a field: validation.folds is
+        ({"options": "fast"}, "options"),
+        ({"options": {"speed": "max"}}, "options"),
+        ({"seed": 1, "options": {"seed": 2}}, "options"),
     ],
 )
 def test_bad_input_gets_a_400_naming_the_field(project, owner, buyers, body, field):
