@@ -1,6 +1,7 @@
 """Clustering methods. Where a method needs the number of clusters, the default is "auto": the
-number with the best silhouette between 2 and 10 (AutoKClusterer); the search also tries
-fixed numbers. Methods that cannot place new rows get a nearest-row rule (ClusterAssigner)."""
+number with the best silhouette between 2 and 10 (AutoKClusterer). The search tries each method
+once with its defaults; the spaces (fixed numbers of clusters among them) describe what may be
+set in the catalog. Methods that cannot place new rows get a nearest-row rule (ClusterAssigner)."""
 
 from __future__ import annotations
 
