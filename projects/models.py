@@ -270,6 +270,9 @@ class AuditEvent(models.Model):
         ARCHIVE = "archive", "Archived"
         UNARCHIVE = "unarchive", "Unarchived"
         CANCEL = "cancel", "Cancelled"
+        REGISTER = "register", "Registered"
+        ALIAS_SET = "alias_set", "Moved alias"
+        ALIAS_REMOVE = "alias_remove", "Removed alias"
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"

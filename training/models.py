@@ -303,3 +303,8 @@ def stalled_jobs(cutoff):
     return TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
+
+
+from .versions import ModelAlias, ModelVersion  # noqa: E402  (the registry's models, in their own module)
+
+__all__ = ["JobEvent", "ModelAlias", "ModelVersion", "TrainingJob", "Trial"]

@@ -238,6 +238,7 @@ def _store(job: TrainingJob, result: dict) -> None:
         "model": result["model_summary"],
         "stopped": result["stopped"],
         "trials": len(result["leaderboard"]),
+        "input_schema": result.get("input_schema", []),
     }
     if result["stopped"] == "discard" or not result["model_path"]:
         if job.mark_cancelled("Stopped on request; nothing was kept.", only_from=(TrainingJob.Status.RUNNING,)):
@@ -270,6 +271,7 @@ def _store(job: TrainingJob, result: dict) -> None:
         storage.delete_keys([artifact_key, evaluation_key])
         return
     seconds = (job.finished_at - job.started_at).total_seconds()
+    _register(job)
     if kept:
         announce_status(
             job, f"Stopped on request after {seconds:.0f} s; the best model so far was kept.", level="warning"
@@ -315,3 +317,17 @@ def fail_stalled() -> int:
         )
         enqueue(job)
     return count
+
+
+def _register(job: TrainingJob) -> None:
+    """The kept model becomes the project's next model version. The job has ended well either
+    way: if this fails, a user can register it from the job page."""
+    from .registry import register_job_model
+
+    try:
+        version = register_job_model(job=job, actor=job.created_by)
+    except Exception:  # noqa: BLE001 - the job's result is stored; registering can be redone
+        log.exception("Registering the model of job %s failed", job.pk)
+        record_event(job, "The model could not be registered; register it from this page.", level="warning")
+        return
+    record_event(job, f"Registered as version {version.number} of the project's model.")

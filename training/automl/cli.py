@@ -155,6 +155,7 @@ def result_payload(result) -> dict:
             "importance": result.importance,
             "learning_curves": result.learning_curves,
             "features": [f.as_dict() for f in result.features],
+            "input_schema": result.input_schema,
             "classes": result.classes,
             "positive_class": result.positive_class,
             "notes": result.notes,

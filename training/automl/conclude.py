@@ -13,6 +13,7 @@ from . import evaluation, finish, fork, splits
 from .assess import assess
 from .data import DataError
 from .metrics import CLASSIFICATION, CLUSTERING
+from .schema import input_schema
 from .trials import TrialRecord
 
 log = logging.getLogger("training.automl")
@@ -37,6 +38,7 @@ def conclude(search):
         rows={"search": len(search.search_rows), "holdout": len(search.test_rows)},
     )
     result.seconds["search"] = search.budget.elapsed
+    result.input_schema = input_schema(search.prepared.X, search.prepared.features)
     if result.stopped == "discard":
         log.info("Stopped on request; nothing is kept.")
         return result

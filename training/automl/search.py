@@ -51,6 +51,7 @@ class SearchResult:
     importance: dict = field(default_factory=dict)
     learning_curves: list = field(default_factory=list)
     member_labels: list[str] = field(default_factory=list)  # the saved model's members, in order
+    input_schema: list[dict] = field(default_factory=list)  # see schema.py
     features: list[Feature] = field(default_factory=list)
     classes: list = field(default_factory=list)
     positive_class: object = None

@@ -1,0 +1,145 @@
+"""Registry workflows: registering a job's model as the project's next version, moving and
+removing aliases, and the notes of a version. Pages, the API, the worker and the admin call
+these; each change is audited."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from projects.models import AuditEvent
+from projects.services import audit
+
+from .models import ModelAlias, ModelVersion, TrainingJob, Trial
+from .results import holdout_metrics
+from .versions import ALIAS_PATTERN
+
+MAX_NOTES = 20_000
+
+
+def _next_number(project) -> int:
+    return (ModelVersion.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def output_schema(job: TrainingJob) -> dict:
+    summary = job.summary or {}
+    if job.problem_type == TrainingJob.ProblemType.CLASSIFICATION:
+        return {
+            "kind": "classes",
+            "target": job.target,
+            "classes": summary.get("classes", []),
+            "positive_class": summary.get("positive_class"),
+        }
+    if job.problem_type == TrainingJob.ProblemType.REGRESSION:
+        return {"kind": "value", "target": job.target}
+    return {"kind": "cluster"}
+
+
+def register_job_model(*, job: TrainingJob, actor) -> ModelVersion:
+    """The model a job kept, as the next version of its project's model; the same version
+    again if it is registered already (the worker registers it when the job ends, a user may
+    ask too)."""
+    if not job.has_model:
+        raise ValidationError("This job kept no model to register.")
+    existing = ModelVersion.objects.filter(job=job, artifact_key=job.artifact_key).first()
+    if existing:
+        return existing
+    best: Trial | None = job.best_trial
+    summary = job.summary or {}
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                version = ModelVersion.objects.create(
+                    project=job.project,
+                    number=_next_number(job.project),
+                    name=best.name if best else (summary.get("model") or {}).get("name", "Model"),
+                    job=job,
+                    trial=best,
+                    dataset_version=job.dataset_version,
+                    problem_type=job.problem_type,
+                    target=job.target,
+                    metric=job.metric,
+                    score=best.score if best else None,
+                    metrics=holdout_metrics(job) or {},
+                    artifact_key=job.artifact_key,
+                    artifact_sha256=job.artifact_sha256,
+                    artifact_size=job.artifact_size or 0,
+                    input_schema=summary.get("input_schema", []),
+                    output_schema=output_schema(job),
+                    library_versions=(summary.get("model") or {}).get("versions", {}),
+                    created_by=actor,
+                )
+                audit(
+                    actor=actor,
+                    action=AuditEvent.Action.REGISTER,
+                    target=version,
+                    changes={"version": version.number, "job": job.number, "model": version.name},
+                )
+            return version
+        except IntegrityError:
+            # Registered meanwhile (same artifact), or another version took the number: look again.
+            existing = ModelVersion.objects.filter(job=job, artifact_key=job.artifact_key).first()
+            if existing:
+                return existing
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def clean_alias(name: str) -> str:
+    name = (name or "").strip().lower()
+    if not ALIAS_PATTERN.match(name):
+        raise ValidationError(
+            {"alias": "An alias is 1 to 40 lower-case letters, digits, “-” or “_”, starting with a letter."}
+        )
+    return name
+
+
+def set_alias(*, version: ModelVersion, name: str, actor) -> ModelAlias:
+    """Point alias `name` at `version` (creating it, or moving it from another version)."""
+    name = clean_alias(name)
+    with transaction.atomic():
+        alias = ModelAlias.objects.select_for_update().filter(project=version.project, name=name).first()
+        before = alias.version if alias else None
+        if before is not None and before.pk == version.pk:
+            return alias
+        if alias is None:
+            alias = ModelAlias.objects.create(project=version.project, name=name, version=version, updated_by=actor)
+        else:
+            alias.version, alias.updated_by = version, actor
+            alias.save(update_fields=["version", "updated_by", "updated_at"])
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.ALIAS_SET,
+            target=version,
+            changes={"alias": name, "from": before.number if before else None, "to": version.number},
+        )
+    return alias
+
+
+def remove_alias(*, project, name: str, actor) -> None:
+    """Remove alias `name` from the project; an alias that does not exist is an error."""
+    with transaction.atomic():
+        alias = ModelAlias.objects.select_for_update().filter(project=project, name=(name or "").lower()).first()
+        if alias is None:
+            raise ValidationError({"alias": f"There is no alias “{name}”."})
+        version = alias.version
+        alias.delete()
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.ALIAS_REMOVE,
+            target=version,
+            changes={"alias": alias.name, "from": version.number, "to": None},
+        )
+
+
+def update_notes(*, version: ModelVersion, notes: str, actor) -> ModelVersion:
+    notes = (notes or "").replace("\x00", "").strip()
+    if len(notes) > MAX_NOTES:
+        raise ValidationError({"notes": f"Notes are at most {MAX_NOTES:,} characters."})
+    if notes != version.notes:
+        version.notes = notes
+        version.save(update_fields=["notes"])
+        audit(actor=actor, action=AuditEvent.Action.UPDATE, target=version, changes={"notes": "changed"})
+    return version
