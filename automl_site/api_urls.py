@@ -8,6 +8,7 @@ from accounts.api import MeViewSet, TokenViewSet
 from datasets.api import DatasetVersionViewSet, DatasetViewSet, SqlConnectionViewSet
 from projects.api import AuditViewSet, InvitationViewSet, MemberViewSet, ProjectViewSet, ShareViewSet, WorkspaceViewSet
 from training.api import AlgorithmViewSet, JobViewSet
+from training.registry_api import ModelVersionViewSet
 
 app_name = "api"
 
@@ -25,6 +26,7 @@ router.register("datasets/<int:dataset_pk>/versions", DatasetVersionViewSet, bas
 router.register("sql-connections", SqlConnectionViewSet, basename="sql-connection")
 router.register("jobs", JobViewSet, basename="job")
 router.register("algorithms", AlgorithmViewSet, basename="algorithm")
+router.register("models", ModelVersionViewSet, basename="model")
 
 urlpatterns = [
     path("me/", MeViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="me-detail"),

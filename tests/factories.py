@@ -77,3 +77,32 @@ def make_dataset(
         process_now(dataset.latest_version)
         dataset.refresh_from_db()
     return dataset
+
+
+def make_model_version(job, actor, *, content: bytes = b"not a real model", **extra):
+    """A registered version of `job`'s project with a stored artifact of `content`, for tests
+    that need a version to exist (the registry tests register real ones)."""
+    import hashlib
+
+    from datasets import storage
+    from training.models import ModelVersion
+
+    key = job.key(f"artifact-{next(_seq)}.joblib")
+    storage.save_stream(key, [content])
+    number = ModelVersion.objects.filter(project=job.project).count() + 1
+    params = {
+        "project": job.project,
+        "number": number,
+        "name": "Logistic regression",
+        "job": job,
+        "dataset_version": job.dataset_version,
+        "problem_type": job.problem_type,
+        "target": job.target,
+        "metric": job.metric,
+        "artifact_key": key,
+        "artifact_sha256": hashlib.sha256(content).hexdigest(),
+        "artifact_size": len(content),
+        "created_by": actor,
+    }
+    params.update(extra)
+    return ModelVersion.objects.create(**params)

@@ -5,6 +5,7 @@ algorithm catalog. Jobs go through `PolicyViewSet` and change only through
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +22,8 @@ from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
 from . import services
 from .automl import catalog
 from .models import JobEvent, TrainingJob, Trial
+from .registry import register_job_model
+from .registry_api import ModelVersionSerializer
 from .results import holdout_metrics, load_results
 from .serializers import (
     AdviceParamsSerializer,
@@ -56,7 +59,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet
     filter_backends = [PolicyFilterBackend, filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = JobFilter
     ordering_fields = ["created_at", "number", "status"]
-    policy_actions = {"cancel": "change"}
+    policy_actions = {"cancel": "change", "register": "change"}
 
     def get_queryset(self):
         trials = Trial.objects.only(
@@ -126,6 +129,24 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet
         params.is_valid(raise_exception=True)
         services.cancel_job(actor=request.user, job=job, mode=params.validated_data["mode"])
         return self.represent(job)
+
+    @extend_schema(
+        request=None,
+        responses={201: ModelVersionSerializer, 200: ModelVersionSerializer},
+        summary="Register the job's model as the project's next version",
+        description="The worker registers a job's model when the job ends; this does it again if that failed. "
+        "A model registered already is returned as it is (200).",
+    )
+    @action(detail=True, methods=["post"])
+    def register(self, request, pk=None):
+        job = self.get_object()
+        known = job.model_versions.exists()
+        try:
+            version = register_job_model(job=job, actor=request.user)
+        except DjangoValidationError as error:
+            return Response({"detail": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_200_OK if known else status.HTTP_201_CREATED
+        return Response(ModelVersionSerializer(version, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
         parameters=[EventsParamsSerializer],

@@ -18,6 +18,7 @@ from tests import factories
 from tests.conftest import token_client
 from tests.matrix import ROLES, statuses
 from training import services as training_services
+from training.models import ModelAlias
 
 from .conftest import api_url
 
@@ -110,6 +111,14 @@ def job(ctx):
     return {"pk": ctx.job.pk}
 
 
+def model(ctx):
+    return {"pk": ctx.model.pk}
+
+
+def model_alias(ctx):
+    return {"pk": ctx.model.pk, "alias": "production"}
+
+
 def new_job(ctx):
     return {"project": ctx.project.pk, "dataset": ctx.dataset.pk, "target": "churned", "time_budget_s": 30}
 
@@ -190,6 +199,14 @@ MATRIX = [
     # The job is queued: its evaluation does not exist yet (409) for everyone who may see it.
     Row("409 409 409 409 404 409 401", "get", "job-evaluation", job),
     Row("200 200 200 400 400 400 401", "post", "job-advice", body=advice),
+    # The matrix's job is queued: it has no model to register yet.
+    Row("400 400 400 403 404 403 401", "post", "job-register", job),
+    Row("200 200 200 200 200 200 401", "get", "model-list"),
+    Row("200 200 200 200 404 200 401", "get", "model-detail", model),
+    Row("200 200 200 403 404 403 401", "patch", "model-detail", model, {"notes": "For the demo only."}),
+    Row("200 200 200 403 404 403 401", "post", "model-aliases", model, {"alias": "staging"}),
+    Row("204 204 204 403 404 403 401", "delete", "model-remove-alias", model_alias),
+    Row("200 200 200 200 404 200 401", "get", "model-download", model),
     Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
     Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
 ]
@@ -220,7 +237,10 @@ def ctx(owner, workspace, project, sharee):
     job = training_services.create_job(
         actor=owner, project=project, dataset=dataset, target="churned", time_budget_s=20
     )
+    version = factories.make_model_version(job, owner)
+    ModelAlias.objects.create(project=project, name="production", version=version, updated_by=owner)
     return SimpleNamespace(
+        model=version,
         job=job,
         dataset=dataset,
         connection=connection,

@@ -1,0 +1,169 @@
+"""API of the model registry: list and read model versions, edit their notes, move aliases,
+download an artifact. Every route goes through `PolicyViewSet`; changes go through
+`training.registry`, the same workflows the pages use."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
+from datasets import storage
+
+from . import registry
+from .models import ModelAlias, ModelVersion
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="number", read_only=True)
+    aliases = serializers.SerializerMethodField()
+    dataset = serializers.IntegerField(source="dataset_version.dataset_id", read_only=True)
+    dataset_version = serializers.IntegerField(source="dataset_version.number", read_only=True)
+    job = serializers.IntegerField(source="job_id", read_only=True)
+    trial = serializers.IntegerField(source="trial.number", read_only=True, allow_null=True, default=None)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True, default=None)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "project",
+            "version",
+            "name",
+            "aliases",
+            "url",
+            "problem_type",
+            "target",
+            "metric",
+            "score",
+            "metrics",
+            "input_schema",
+            "output_schema",
+            "dataset",
+            "dataset_version",
+            "job",
+            "trial",
+            "artifact_sha256",
+            "artifact_size",
+            "artifact_format",
+            "library_versions",
+            "notes",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = [f for f in fields if f != "notes"]
+
+    def get_aliases(self, version) -> list[str]:
+        return version.alias_names
+
+    def get_url(self, version) -> str:
+        request = self.context.get("request")
+        path = f"/models/{version.pk}/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class NotesSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True, max_length=registry.MAX_NOTES, trim_whitespace=False)
+
+
+class AliasSerializer(serializers.Serializer):
+    alias = serializers.CharField(max_length=40, help_text="production, staging, challenger, or any name.")
+
+
+class ModelFilter(filters.FilterSet):
+    project = IdFilter(field_name="project_id", help_text="Only versions of this project.")
+    alias = filters.CharFilter(field_name="aliases__name", help_text="Only the version behind this alias.")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["project", "alias"]
+
+
+def _refused(error: DjangoValidationError) -> ValidationError:
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+@extend_schema(tags=["models"])
+class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    """Registered model versions of the projects you can see. Changing notes and aliases needs
+    editor rights."""
+
+    serializer_class = ModelVersionSerializer
+    filter_backends = [PolicyFilterBackend, filters.DjangoFilterBackend, OrderingFilter]
+    filterset_class = ModelFilter
+    ordering_fields = ["created_at", "number"]
+    policy_actions = {"partial_update": "change", "aliases": "change", "remove_alias": "change"}
+
+    def get_queryset(self):
+        return (
+            ModelVersion.objects.select_related("project", "dataset_version", "trial", "created_by")
+            .prefetch_related("aliases")
+            .order_by("project_id", "-number")
+        )
+
+    @extend_schema(request=NotesSerializer, responses={200: ModelVersionSerializer}, summary="Edit the notes")
+    def partial_update(self, request, *args, **kwargs):
+        version = self.get_object()
+        params = NotesSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            registry.update_notes(version=version, notes=params.validated_data["notes"], actor=request.user)
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        return self._represent(version)
+
+    @extend_schema(
+        request=AliasSerializer,
+        responses={200: ModelVersionSerializer},
+        summary="Point an alias at this version (promote, or roll back)",
+    )
+    @action(detail=True, methods=["post"])
+    def aliases(self, request, pk=None):
+        version = self.get_object()
+        params = AliasSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            registry.set_alias(version=version, name=params.validated_data["alias"], actor=request.user)
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        return self._represent(version)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("alias", str, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None},
+        summary="Remove an alias from this version",
+    )
+    @action(detail=True, methods=["delete"], url_path="aliases/<str:alias>")
+    def remove_alias(self, request, pk=None, alias=None):
+        version = self.get_object()
+        if not ModelAlias.objects.filter(version=version, name=(alias or "").lower()).exists():
+            raise ValidationError({"alias": [f"“{alias}” does not point at version {version.number}."]})
+        registry.remove_alias(project=version.project, name=alias, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="The artifact")
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        version = self.get_object()
+        return artifact_response(version)
+
+    def _represent(self, version: ModelVersion) -> Response:
+        fresh = self.get_queryset().get(pk=version.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+def artifact_response(version: ModelVersion) -> FileResponse:
+    """The artifact as a download named after the project and version (never a user's file name)."""
+    path = storage.local_path(version.artifact_key)
+    name = f"project-{version.project_id}-model-v{version.number}.joblib"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
