@@ -19,6 +19,7 @@ from datasets import services as dataset_services
 from projects import services
 from projects.models import Invitation
 from training import services as training_services
+from training.models import ModelAlias
 
 from . import factories
 from .matrix import statuses
@@ -98,6 +99,10 @@ def connection_test_form(ctx):
 
 def job(ctx):
     return {"pk": ctx.job.pk}
+
+
+def model(ctx):
+    return {"pk": ctx.model.pk}
 
 
 def job_form(ctx):
@@ -191,6 +196,13 @@ ROWS = [
     Row("job_cancel", "post", "302 302 302 403 404 403 302", job, {"mode": "keep"}),
     Row("job_evaluation", "get", "200 200 200 200 404 200 302", job),
     Row("job_compare", "get", "200 200 200 200 404 200 302", job),
+    Row("job_register", "post", "302 302 302 403 404 403 302", job),
+    Row("model_list", "get", "200 200 200 200 404 200 302", prj),
+    Row("model_detail", "get", "200 200 200 200 404 200 302", model),
+    Row("model_notes", "post", "302 302 302 403 404 403 302", model, {"notes": "For the demo."}),
+    Row("model_alias", "post", "302 302 302 403 404 403 302", model, {"alias": "staging"}),
+    Row("model_alias_remove", "post", "302 302 302 403 404 403 302", model, {"alias": "production"}),
+    Row("model_download", "get", "200 200 200 200 404 200 302", model),
     Row("algorithm_list", "get", "200 200 200 200 200 200 302"),
     Row("health", "get", "200 200 200 200 200 200 200"),
     Row("api-schema", "get", "200 200 200 200 200 200 200"),
@@ -224,12 +236,15 @@ def ctx(owner, workspace, admin_user, editor, viewer, outsider, project, sharee)
     job = training_services.create_job(
         actor=owner, project=project, dataset=dataset, target="churned", time_budget_s=20
     )
+    version = factories.make_model_version(job, owner)
+    ModelAlias.objects.create(project=project, name="production", version=version, updated_by=owner)
     users = {"owner": owner, "admin_user": admin_user, "editor": editor, "viewer": viewer}
     users |= {"outsider": outsider, "sharee": sharee, "anonymous": None}
     return SimpleNamespace(
         dataset=dataset,
         connection=connection,
         job=job,
+        model=version,
         workspace=workspace,
         project=project,
         target_membership=target_membership,

@@ -1,9 +1,9 @@
-"""Training pages: jobs of a project, the wizard, one job (live, results, evaluation, compare)
-and the algorithm catalog."""
+"""Training pages: jobs of a project, the wizard, one job (live, results, evaluation, compare),
+the algorithm catalog, and the model registry (versions, model card, aliases, download)."""
 
 from django.urls import path
 
-from .views import job, jobs
+from .views import job, jobs, models
 
 urlpatterns = [
     path("projects/<int:pk>/jobs/", jobs.job_list, name="job_list"),
@@ -15,5 +15,12 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", job.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/evaluation/", job.job_evaluation, name="job_evaluation"),
     path("jobs/<int:pk>/compare/", job.job_compare, name="job_compare"),
+    path("jobs/<int:pk>/register/", models.job_register, name="job_register"),
     path("algorithms/", job.algorithm_list, name="algorithm_list"),
+    path("projects/<int:pk>/models/", models.model_list, name="model_list"),
+    path("models/<int:pk>/", models.model_detail, name="model_detail"),
+    path("models/<int:pk>/notes/", models.model_notes, name="model_notes"),
+    path("models/<int:pk>/alias/", models.model_alias, name="model_alias"),
+    path("models/<int:pk>/alias/remove/", models.model_alias_remove, name="model_alias_remove"),
+    path("models/<int:pk>/download/", models.model_download, name="model_download"),
 ]

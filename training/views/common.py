@@ -50,3 +50,21 @@ def job_page_context(request: HttpRequest, job: TrainingJob, tab: str) -> dict:
         }
     )
     return context
+
+
+def metric_rows(job: TrainingJob, values: dict) -> list[dict]:
+    """The metric tiles: each known metric's label and value, the optimised one marked."""
+    rows = []
+    for name, value in values.items():
+        metric = METRICS.get(name)
+        if metric is not None:
+            rows.append(
+                {
+                    "name": name,
+                    "label": metric.label,
+                    "value": value,
+                    "optimised": name == job.metric,
+                    "higher": metric.greater_is_better,
+                }
+            )
+    return rows

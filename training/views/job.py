@@ -21,7 +21,7 @@ from ..automl.metrics import METRICS
 from ..models import JobEvent, TrainingJob
 from ..reporter import event_payload
 from ..results import load_results
-from .common import job_for, job_page_context, leaderboard_context
+from .common import job_for, job_page_context, leaderboard_context, metric_rows
 
 MAX_COMPARE = 6
 PAGE_LOG_LINES = 2000
@@ -43,25 +43,8 @@ def job_detail(request, pk):
     )
     results = load_results(job) if job.has_model else None
     context["evaluation"] = (results or {}).get("evaluation")
-    context["holdout_metrics"] = _metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
+    context["holdout_metrics"] = metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
     return render(request, "training/job_detail.html", context)
-
-
-def _metric_rows(job: TrainingJob, values: dict) -> list[dict]:
-    rows = []
-    for name, value in values.items():
-        metric = METRICS.get(name)
-        if metric is not None:
-            rows.append(
-                {
-                    "name": name,
-                    "label": metric.label,
-                    "value": value,
-                    "optimised": name == job.metric,
-                    "higher": metric.greater_is_better,
-                }
-            )
-    return rows
 
 
 @login_required
@@ -115,7 +98,7 @@ def job_evaluation(request, pk):
     results = load_results(job) if job.has_model else None
     context["results"] = results
     context["evaluation"] = (results or {}).get("evaluation")
-    context["holdout_metrics"] = _metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
+    context["holdout_metrics"] = metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
     context["summary"] = job.summary or {}
     return render(request, "training/evaluation.html", context)
 

@@ -1,0 +1,164 @@
+"""The model registry's pages: a project's model versions, one version's model card (summary,
+metrics and charts from training, input schema, lineage, aliases and their history, notes), and
+the actions on it: notes, aliases, download, and registering a job's model."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from automl_site.api import MAX_ID
+from datasets.views.common import project_for
+from projects import permissions
+from projects.models import AuditEvent
+from projects.views.common import project_page_context, redirect_after_post
+
+from .. import registry
+from ..models import ModelAlias, ModelVersion
+from ..registry_api import artifact_response
+from ..results import load_results
+from ..versions import SUGGESTED_ALIASES
+from .common import job_for, metric_rows
+
+HISTORY = 20
+
+
+def version_for(request, pk: int, action: str = "view") -> ModelVersion:
+    """The version, through the permission policy: 404 if unseen, 403 if seen but not allowed."""
+    if pk > MAX_ID:
+        raise Http404("Not found.")
+    queryset = ModelVersion.objects.select_related(
+        "project__workspace", "job", "trial", "dataset_version__dataset", "created_by"
+    ).prefetch_related("aliases")
+    return permissions.get_object_for_user(request.user, queryset, action, pk=pk)
+
+
+@login_required
+@require_GET
+def model_list(request, pk):
+    project = project_for(request, pk, "view")
+    versions = (
+        ModelVersion.objects.filter(project=project)
+        .select_related("job", "dataset_version__dataset", "created_by")
+        .prefetch_related("aliases")
+    )
+    context = project_page_context(request.user, project)
+    context["versions"] = versions
+    return render(request, "training/model_list.html", context)
+
+
+@login_required
+@require_GET
+def model_detail(request, pk):
+    version = version_for(request, pk)
+    project = version.project
+    results = load_results(version.job) if version.job.has_model else None
+    context = project_page_context(request.user, project)
+    context.update(
+        {
+            "version": version,
+            "job": version.job,
+            "results": results,
+            "evaluation": (results or {}).get("evaluation"),
+            "metric_rows": metric_rows(version.job, version.metrics or {}),
+            "summary": version.job.summary or {},
+            "aliases": ModelAlias.objects.filter(project=project).select_related("version", "updated_by"),
+            "suggested": [name for name in SUGGESTED_ALIASES if name not in version.alias_names],
+            "history": _alias_history(project),
+            "snippet": _snippet(version),
+        }
+    )
+    return render(request, "training/model_detail.html", context)
+
+
+def _alias_history(project) -> list[AuditEvent]:
+    ids = [str(pk) for pk in ModelVersion.objects.filter(project=project).values_list("pk", flat=True)]
+    return list(
+        AuditEvent.objects.filter(
+            target_type="modelversion",
+            target_id__in=ids,
+            action__in=[AuditEvent.Action.ALIAS_SET, AuditEvent.Action.ALIAS_REMOVE],
+        ).order_by("-created_at", "-id")[:HISTORY]
+    )
+
+
+def _snippet(version: ModelVersion) -> str:
+    """Python that checks the downloaded file against its hash, then loads it and predicts."""
+    name = f"project-{version.project_id}-model-v{version.number}.joblib"
+    columns = ", ".join(f'"{c["name"]}": ...' for c in version.input_schema[:4])
+    more = ", ..." if len(version.input_schema) > 4 else ""
+    probability = "\nprint(model.predict_proba(rows))" if version.problem_type == "classification" else ""
+    return (
+        "# Needs the library versions listed on this page and this platform's training/automl package on the path.\n"
+        "import hashlib\n\nimport joblib\nimport pandas as pd\n\n"
+        f'path = "{name}"\n'
+        'with open(path, "rb") as handle:\n'
+        f'    assert hashlib.sha256(handle.read()).hexdigest() == "{version.artifact_sha256}"\n'
+        "model = joblib.load(path)  # only a file whose hash matches: loading runs code\n"
+        f"rows = pd.DataFrame([{{{columns}{more}}}])\n"
+        f"print(model.predict(rows)){probability}\n"
+    )
+
+
+@login_required
+@require_POST
+def model_notes(request, pk):
+    version = version_for(request, pk, "change")
+    try:
+        registry.update_notes(version=version, notes=request.POST.get("notes", ""), actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Notes saved.")
+    return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
+
+
+@login_required
+@require_POST
+def model_alias(request, pk):
+    version = version_for(request, pk, "change")
+    name = request.POST.get("alias", "")
+    try:
+        alias = registry.set_alias(version=version, name=name, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{alias.name}” now points at version {version.number}.")
+    return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
+
+
+@login_required
+@require_POST
+def model_alias_remove(request, pk):
+    version = version_for(request, pk, "change")
+    name = request.POST.get("alias", "")
+    if name.lower() not in version.alias_names:
+        messages.error(request, f"“{name}” does not point at version {version.number}.")
+    else:
+        registry.remove_alias(project=version.project, name=name, actor=request.user)
+        messages.success(request, f"“{name.lower()}” removed.")
+    return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
+
+
+@login_required
+@require_GET
+def model_download(request, pk):
+    return artifact_response(version_for(request, pk))
+
+
+@login_required
+@require_POST
+def job_register(request, pk):
+    job = job_for(request, pk, "change")
+    try:
+        version = registry.register_job_model(job=job, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect_after_post(request, reverse("job_detail", args=[job.pk]))
+    messages.success(request, f"Registered as version {version.number}.")
+    return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
