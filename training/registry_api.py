@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
 from datasets import storage
 
-from . import registry
+from . import predict, registry
+from .automl.model import ArtifactError
 from .models import ModelAlias, ModelVersion
 
 
@@ -79,6 +80,15 @@ class AliasSerializer(serializers.Serializer):
     alias = serializers.CharField(max_length=40, help_text="production, staging, challenger, or any name.")
 
 
+class PredictSerializer(serializers.Serializer):
+    rows = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        help_text="Objects of column name to value; every input column of the model must be present (null allowed).",
+    )
+    explain = serializers.BooleanField(default=False, help_text="Also say how each column pushed each prediction.")
+
+
 class ModelFilter(filters.FilterSet):
     project = IdFilter(field_name="project_id", help_text="Only versions of this project.")
     alias = filters.CharFilter(field_name="aliases__name", help_text="Only the version behind this alias.")
@@ -101,6 +111,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
     filter_backends = [PolicyFilterBackend, filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = ModelFilter
     ordering_fields = ["created_at", "number"]
+    # Predicting reads the model: whoever may see it may use it.
     policy_actions = {"partial_update": "change", "aliases": "change", "remove_alias": "change"}
 
     def get_queryset(self):
@@ -157,6 +168,19 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
         version = self.get_object()
         return artifact_response(version)
 
+    @extend_schema(
+        request=PredictSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        summary="Predict with this version",
+        description="Returns `predictions` (one per row), `probabilities` (for classifiers: class → probability "
+        "per row) and, with `explain`, each row's `explanations`. Invalid rows are a 400 listing each problem "
+        "with its row and column.",
+    )
+    @action(detail=True, methods=["post"])
+    def predict(self, request, pk=None):
+        version = self.get_object()
+        return prediction_response(version, request.data)
+
     def _represent(self, version: ModelVersion) -> Response:
         fresh = self.get_queryset().get(pk=version.pk)
         return Response(self.get_serializer(fresh).data)
@@ -167,3 +191,19 @@ def artifact_response(version: ModelVersion) -> FileResponse:
     path = storage.local_path(version.artifact_key)
     name = f"project-{version.project_id}-model-v{version.number}.joblib"
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
+
+
+def prediction_response(version: ModelVersion, data) -> Response:
+    """Check the request, predict, and answer; a 400 names each problem by row and column."""
+    params = PredictSerializer(data=data)
+    params.is_valid(raise_exception=True)
+    rows = params.validated_data["rows"]
+    try:
+        body = predict.predict(version, rows, explain=params.validated_data["explain"])
+    except predict.InvalidInput as error:
+        return Response({"rows": [p.as_dict() for p in error.problems]}, status=status.HTTP_400_BAD_REQUEST)
+    except ArtifactError as error:
+        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+    except ValueError as error:
+        return Response({"explain": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(body)

@@ -207,6 +207,8 @@ MATRIX = [
     Row("200 200 200 403 404 403 401", "post", "model-aliases", model, {"alias": "staging"}),
     Row("204 204 204 403 404 403 401", "delete", "model-remove-alias", model_alias),
     Row("200 200 200 200 404 200 401", "get", "model-download", model),
+    # The matrix's version holds a file that is no model: whoever may predict learns it cannot load (409).
+    Row("409 409 409 409 404 409 401", "post", "model-predict", model, {"rows": [{"a": 1}]}),
     Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
     Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
 ]

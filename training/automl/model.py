@@ -134,7 +134,10 @@ def load(path: str | os.PathLike, sha256: str) -> TrainedModel:
         raise ArtifactError(f"The model file cannot be read: {exc.strerror or exc}.") from exc
     if actual != sha256:
         raise ArtifactError("The model file does not match its recorded SHA-256; it was changed and is not loaded.")
-    model = joblib.load(path)  # noqa: S301 - our own artifact, hash checked above
+    try:
+        model = joblib.load(path)  # noqa: S301 - our own artifact, hash checked above
+    except Exception as exc:  # noqa: BLE001 - whatever the unpickler trips on, the answer is the same
+        raise ArtifactError(f"The model file cannot be loaded ({type(exc).__name__}).") from exc
     if not isinstance(model, TrainedModel):
         raise ArtifactError("The file is not a model saved by this platform.")
     return model

@@ -56,7 +56,7 @@ class DateParts(TransformerMixin, BaseEstimator):
         parts = []
         for c in self.columns_:
             values = pd.to_datetime(frame[c], errors="coerce")
-            cols = [values.dt.year, values.dt.month, values.dt.day, values.dt.dayofweek, values.dt.dayofyear]
+            cols = [values.dt.year, values.dt.month, values.dt.day, values.dt.day_of_week, values.dt.day_of_year]
             if self.with_hour_[c]:
                 cols.append(values.dt.hour + values.dt.minute / 60)
             epoch = (values - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)

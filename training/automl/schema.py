@@ -27,15 +27,22 @@ def _column(col: pd.Series, feature: Feature) -> dict:
     else:
         present = col.dropna()
         entry["missing"] = bool(len(present) < len(col))
+    # "typical" is the reference value an explanation compares a row's value with.
     if feature.kind == "numeric" and len(present):
         entry["min"], entry["max"] = _number(present.min()), _number(present.max())
+        entry["typical"] = _number(present.median())
         entry["integer"] = bool(np.all(np.mod(present.to_numpy(), 1) == 0))
+    elif feature.kind == "boolean" and len(present):
+        entry["typical"] = bool(present.mean() >= 0.5)
     elif feature.kind == "datetime" and len(present):
         entry["min"], entry["max"] = present.min().isoformat(), present.max().isoformat()
+        entry["typical"] = present.quantile(0.5).isoformat()
     elif feature.kind == "categorical":
         counts = present.value_counts()
         entry["open"] = bool(len(counts) > MAX_CATEGORIES)
         entry["categories"] = [str(v) for v in counts.index[:MAX_CATEGORIES]]
+        if len(counts):
+            entry["typical"] = str(counts.index[0])
     return entry
 
 

@@ -1,0 +1,88 @@
+"""Predicting through the API with a real trained model: predictions and probabilities, each
+row's explanation, and bad input answered with a 400 that names the row and the column.
+
+The model is loaded in this process (as the web server does). Tests that fork children running
+OpenMP (tests/training/engine) run before this module, so they never inherit its thread pool."""
+
+import pytest
+
+from tests.api.conftest import api_url
+from tests.conftest import token_client
+from training import predict
+
+ROW = {"income": 72.5, "plan": "pro", "region": "north", "signup_date": "2024-03-01"}
+
+
+@pytest.fixture
+def version(finished_job):
+    predict.clear_cache()
+    return finished_job.model_versions.get()
+
+
+def test_predict_gives_a_class_and_probabilities_per_row(version, viewer):
+    rows = [ROW, {**ROW, "income": 12.0, "plan": "basic", "signup_date": None}]
+    response = token_client(viewer).post(api_url("model-predict", pk=version.pk), {"rows": rows}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["model_version"] == 1 and body["model_id"] == version.pk
+    assert len(body["predictions"]) == 2 and set(body["predictions"]) <= {True, False}
+    for probabilities in body["probabilities"]:
+        assert set(probabilities) == {"False", "True"} and sum(probabilities.values()) == pytest.approx(1, abs=1e-5)
+    # A richer, pro customer is likelier to buy than a poor, basic one (what the data says).
+    assert body["probabilities"][0]["True"] > body["probabilities"][1]["True"]
+    assert "explanations" not in body
+
+
+def test_an_explanation_says_how_each_column_pushed_the_prediction(version, viewer):
+    response = token_client(viewer).post(
+        api_url("model-predict", pk=version.pk), {"rows": [ROW], "explain": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    (explanation,) = response.json()["explanations"]
+    assert explanation["class"] is True  # the positive class of a two-class model
+    assert explanation["output"] == pytest.approx(response.json()["probabilities"][0]["True"], abs=1e-6)
+    columns = [c["column"] for c in explanation["columns"]]
+    assert sorted(columns) == ["income", "plan", "region", "signup_date"]
+    pushes = [abs(c["contribution"]) for c in explanation["columns"]]
+    assert pushes == sorted(pushes, reverse=True) and pushes[0] > 0
+
+
+@pytest.mark.parametrize(
+    "rows, column, words",
+    [
+        ([{k: v for k, v in ROW.items() if k != "plan"}], "plan", "missing"),
+        ([{**ROW, "income": "lots"}], "income", "Expected a number"),
+        ([{**ROW, "income": True}], "income", "Expected a number"),
+        ([{**ROW, "plan": "platinum"}], "plan", "never seen in training"),
+        ([{**ROW, "signup_date": "yesterday-ish"}], "signup_date", "Expected a date"),
+        ([{**ROW, "region": ["north"]}], "region", "single value"),
+        (["not a row"], "", "object of column names"),
+    ],
+)
+def test_bad_rows_get_a_400_naming_the_row_and_column(version, viewer, rows, column, words):
+    response = token_client(viewer).post(api_url("model-predict", pk=version.pk), {"rows": [ROW, *rows]}, format="json")
+    assert response.status_code == 400, response.content
+    (problem,) = response.json()["rows"]
+    assert problem["row"] == 1 and problem["column"] == column and words in problem["message"]
+
+
+def test_the_request_itself_must_make_sense(version, viewer, settings):
+    client = token_client(viewer)
+    url = api_url("model-predict", pk=version.pk)
+    assert client.post(url, {"rows": []}, format="json").status_code == 400
+    assert client.post(url, {"rows": "all of them"}, format="json").status_code == 400
+    assert client.post(url, {}, format="json").status_code == 400
+    settings.PREDICT_MAX_ROWS = 3
+    many = client.post(url, {"rows": [ROW] * 4}, format="json")
+    assert many.status_code == 400 and "At most 3 rows" in str(many.json())
+
+
+def test_a_changed_artifact_is_refused_not_loaded(version, viewer):
+    from datasets import storage
+
+    path = storage.local_path(version.artifact_key)
+    blob = bytearray(path.read_bytes())
+    blob[-10] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    response = token_client(viewer).post(api_url("model-predict", pk=version.pk), {"rows": [ROW]}, format="json")
+    assert response.status_code == 409 and "does not match" in response.json()["detail"]

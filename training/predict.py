@@ -1,0 +1,122 @@
+"""The prediction service: a model version's artifact loaded once (hash checked) and kept in a
+size-bounded in-memory cache, rows checked against the version's input schema, predictions
+with class probabilities, and, when asked, each row's explanation.
+
+Used by the prediction API, the prediction form and batch predictions alike."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from datasets import storage
+
+from .automl.explain_row import contributions
+from .automl.inputs import InputChecker, InvalidInput, Problem
+from .automl.metrics import CLASSIFICATION, CLUSTERING, labels_from_proba
+from .automl.model import TrainedModel, load
+from .models import ModelVersion
+
+# A loaded model takes a few times its compressed file in memory.
+MEMORY_PER_ARTIFACT_BYTE = 4
+
+__all__ = ["InvalidInput", "Problem", "Served", "predict", "served"]
+
+
+@dataclass
+class Served:
+    """A version ready to predict: the model and the checker of its inputs."""
+
+    version_id: int
+    sha256: str
+    model: TrainedModel
+    checker: InputChecker
+    schema: list[dict]
+    cost: int
+
+
+_cache: OrderedDict[int, Served] = OrderedDict()
+_lock = threading.Lock()
+_loading: dict[int, threading.Lock] = {}
+
+
+def served(version: ModelVersion) -> Served:
+    """The version's model from the cache, loading it (once, even under concurrent requests)."""
+    with _lock:
+        hit = _cache.get(version.pk)
+        if hit is not None and hit.sha256 == version.artifact_sha256:
+            _cache.move_to_end(version.pk)
+            return hit
+        loading = _loading.setdefault(version.pk, threading.Lock())
+    with loading:
+        with _lock:
+            hit = _cache.get(version.pk)
+            if hit is not None and hit.sha256 == version.artifact_sha256:
+                return hit
+        model = load(storage.local_path(version.artifact_key), version.artifact_sha256)
+        entry = Served(
+            version_id=version.pk,
+            sha256=version.artifact_sha256,
+            model=model,
+            checker=InputChecker(version.input_schema),
+            schema=version.input_schema,
+            cost=max(1, version.artifact_size) * MEMORY_PER_ARTIFACT_BYTE,
+        )
+        with _lock:
+            _cache[version.pk] = entry
+            _evict()
+        return entry
+
+
+def _evict() -> None:
+    limit = settings.PREDICT_CACHE_BYTES
+    while len(_cache) > 1 and sum(e.cost for e in _cache.values()) > limit:
+        _cache.popitem(last=False)
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def predict(version: ModelVersion, rows: list, *, explain: bool = False) -> dict:
+    """Predictions for `rows` (mappings of column to value). Raises `InvalidInput` listing each
+    problem by row and column, or `ValueError` for a request the model cannot answer."""
+    if not isinstance(rows, list) or not rows:
+        raise InvalidInput([Problem(-1, "", "Send a non-empty list of rows.")])
+    if len(rows) > settings.PREDICT_MAX_ROWS:
+        raise InvalidInput(
+            [Problem(-1, "", f"At most {settings.PREDICT_MAX_ROWS:,} rows per request; predict a file for more.")]
+        )
+    if explain and version.problem_type == CLUSTERING:
+        raise ValueError("Cluster assignments are not explained column by column.")
+    started = time.perf_counter()
+    entry = served(version)
+    frame = entry.checker.frame(rows)
+    model = entry.model
+    body: dict = {"model_version": version.number, "model_id": version.pk}
+    if model.task == CLASSIFICATION:
+        proba = model.predict_proba(frame)
+        chosen = labels_from_proba(proba, model.threshold)
+        body["predictions"] = [_plain(model.classes[i]) for i in chosen]
+        keys = [str(_plain(c)) for c in model.classes]
+        body["probabilities"] = [dict(zip(keys, (round(float(p), 6) for p in row), strict=True)) for row in proba]
+    else:
+        body["predictions"] = [_plain(v) for v in model.predict(frame)]
+    if explain:
+        body["explanations"] = [
+            {**row, "class": _plain(row["class"]) if row["class"] is not None else None}
+            for row in contributions(model, frame, entry.schema)
+        ]
+    body["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return body
+
+
+def _plain(value):
+    """A JSON-native value (numpy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
