@@ -203,6 +203,9 @@ ROWS = [
     Row("model_alias", "post", "302 302 302 403 404 403 302", model, {"alias": "staging"}),
     Row("model_alias_remove", "post", "302 302 302 403 404 403 302", model, {"alias": "production"}),
     Row("model_download", "get", "200 200 200 200 404 200 302", model),
+    Row("model_predict", "get", "200 200 200 200 404 200 302", model),
+    # The matrix's version holds a file that is no model: the form says so (400) to whoever may use it.
+    Row("model_predict", "post", "400 400 400 400 404 400 302", model, {}),
     Row("algorithm_list", "get", "200 200 200 200 200 200 302"),
     Row("health", "get", "200 200 200 200 200 200 200"),
     Row("api-schema", "get", "200 200 200 200 200 200 200"),

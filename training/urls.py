@@ -23,4 +23,5 @@ urlpatterns = [
     path("models/<int:pk>/alias/", models.model_alias, name="model_alias"),
     path("models/<int:pk>/alias/remove/", models.model_alias_remove, name="model_alias_remove"),
     path("models/<int:pk>/download/", models.model_download, name="model_download"),
+    path("models/<int:pk>/predict/", models.model_predict, name="model_predict"),
 ]

@@ -70,3 +70,26 @@ def test_registering_again_from_the_job_page(finished_job, editor):
     page = client.post(reverse("job_register", args=[finished_job.pk]), follow=True)
     assert "Registered as version 1." in page.content.decode()
     assert registry.register_job_model(job=finished_job, actor=editor).number == 1
+
+
+def test_the_prediction_form_predicts_and_explains(finished_job, viewer):
+    from training import predict
+
+    predict.clear_cache()
+    version = finished_job.model_versions.get()
+    client = signed_in(viewer)
+    form = client.get(reverse("model_predict", args=[version.pk])).content.decode()
+    assert 'name="plan"' in form and '<option value="pro"' in form and 'name="income"' in form
+    row = {"income": "80", "plan": "team", "region": "north", "signup_date": "2024-06-01"}
+    page = client.post(
+        reverse("model_predict", args=[version.pk]), row, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="prediction-result"
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="prediction-result"')  # the partial only
+    assert "Probability of each class" in html and '<script id="explanation-data"' in html
+    refused = client.post(reverse("model_predict", args=[version.pk]), {**row, "plan": "gold", "income": "many"})
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "never seen in training" in text and "Expected a number" in text
+    assert 'value="many"' in text  # what the user typed stays in the form

@@ -10,15 +10,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from automl_site.api import MAX_ID
 from datasets.views.common import project_for
 from projects import permissions
 from projects.models import AuditEvent
-from projects.views.common import project_page_context, redirect_after_post
+from projects.views.common import project_page_context, redirect_after_post, wants_fragment
 
-from .. import registry
+from .. import predict, registry
+from ..automl.explain_row import typical_row
+from ..automl.model import ArtifactError
 from ..models import ModelAlias, ModelVersion
 from ..registry_api import artifact_response
 from ..results import load_results
@@ -162,3 +164,64 @@ def job_register(request, pk):
         return redirect_after_post(request, reverse("job_detail", args=[job.pk]))
     messages.success(request, f"Registered as version {version.number}.")
     return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_predict(request, pk):
+    """A form generated from the version's inputs; posting it shows the prediction, the class
+    probabilities and how each column pushed it (the result replaces itself under htmx)."""
+    version = version_for(request, pk)
+    context = project_page_context(request.user, version.project)
+    typical = typical_row(version.input_schema)
+    values = {c["name"]: _shown(typical.get(c["name"])) for c in version.input_schema}
+    result = problems = error = None
+    if request.method == "POST":
+        values = {c["name"]: request.POST.get(c["name"], "").strip() for c in version.input_schema}
+        row = {name: (value if value != "" else None) for name, value in values.items()}
+        explain = version.problem_type != "clustering"
+        try:
+            result = predict.predict(version, [row], explain=explain)
+        except predict.InvalidInput as exc:
+            problems = {p.column: p.message for p in exc.problems}
+        except (ArtifactError, ValueError) as exc:
+            error = str(exc)
+    context.update(
+        {
+            "version": version,
+            "fields": [_field(c, values.get(c["name"], "")) for c in version.input_schema],
+            "result": _result_view(version, result) if result else None,
+            "problems": problems,
+            "error": error,
+        }
+    )
+    status = 400 if problems or error else 200
+    if wants_fragment(request, "prediction-result"):
+        return render(request, "training/model_predict.html#result", context, status=status)
+    return render(request, "training/model_predict.html", context, status=status)
+
+
+def _shown(value) -> str:
+    """A typical value as a form shows it (dates as YYYY-MM-DD)."""
+    if value is None:
+        return ""
+    if hasattr(value, "date") and hasattr(value, "hour"):
+        return value.date().isoformat() if not (value.hour or value.minute) else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _field(column: dict, value: str) -> dict:
+    if column["kind"] == "boolean" and value:
+        value = "true" if value.lower() in ("1", "1.0", "true", "yes") else "false"
+    return {**column, "value": value}
+
+
+def _result_view(version: ModelVersion, result: dict) -> dict:
+    view = {"prediction": result["predictions"][0], "latency_ms": result["latency_ms"]}
+    if "probabilities" in result:
+        view["probabilities"] = sorted(result["probabilities"][0].items(), key=lambda kv: -kv[1])
+    if result.get("explanations"):
+        view["explanation"] = result["explanations"][0]
+    return view
