@@ -219,7 +219,10 @@ def _field(column: dict, value: str) -> dict:
 
 
 def _result_view(version: ModelVersion, result: dict) -> dict:
-    view = {"prediction": result["predictions"][0], "latency_ms": result["latency_ms"]}
+    value = result["predictions"][0]
+    if isinstance(value, float):  # a regression's value: readable digits, the API keeps them all
+        value = f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    view = {"prediction": value, "latency_ms": result["latency_ms"]}
     if "probabilities" in result:
         view["probabilities"] = sorted(result["probabilities"][0].items(), key=lambda kv: -kv[1])
     if result.get("explanations"):
