@@ -1,4 +1,4 @@
-"""The operators' screens for training jobs, their trials and events.
+"""The operators' screens for training jobs, their trials and events, and the model registry.
 
 Every screen goes through the permission policy (`projects.admin_mixins`). Jobs are started in
 the app, where the services check the data and queue the run; here they are a read-only record
@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from projects.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 
 from . import services
-from .models import JobEvent, TrainingJob, Trial
+from .models import JobEvent, ModelAlias, ModelVersion, TrainingJob, Trial
 
 JOB_FIELDS = (
     "project",
@@ -124,3 +124,25 @@ class JobEventAdmin(ReadOnlyAdmin):
     list_select_related = ("job__project",)
     search_fields = ("message",)
     readonly_fields = [f.name for f in JobEvent._meta.fields]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    """Versions are registered by the app (from a job's kept model) and never edited here: their
+    artifact and hash must stay as the platform wrote them."""
+
+    list_display = ("__str__", "project", "name", "problem_type", "metric", "score", "created_by", "created_at")
+    list_filter = ("problem_type", ("project", admin.RelatedOnlyFieldListFilter), "created_at")
+    list_select_related = ("project", "created_by")
+    search_fields = ("name", "project__name", "target")
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(ReadOnlyAdmin):
+    """Aliases move through the app or the API, where every move is audited."""
+
+    list_display = ("name", "project", "version", "updated_by", "updated_at")
+    list_select_related = ("project", "version__project", "updated_by")
+    search_fields = ("name", "project__name")
+    readonly_fields = [f.name for f in ModelAlias._meta.fields]

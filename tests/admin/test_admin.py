@@ -16,6 +16,7 @@ from projects import permissions, services
 from projects.models import AuditEvent, Invitation, Membership, Project, Workspace
 from tests import factories
 from training import services as training_services
+from training.models import ModelAlias
 from training.reporter import JobReporter
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
@@ -107,6 +108,8 @@ def populated(workspace, owner, project, editor, viewer, sharee):
             "error": "",
         }
     )
+    version = factories.make_model_version(job, owner)
+    ModelAlias.objects.create(project=project, name="production", version=version, updated_by=owner)
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
 
