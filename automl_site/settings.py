@@ -372,6 +372,7 @@ TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
 # Predictions: loaded models kept in memory (per web process), and rows per API request.
 PREDICT_CACHE_BYTES = env_int("AUTOML_PREDICT_CACHE_MB", 512) * 1024 * 1024
 PREDICT_MAX_ROWS = env_int("AUTOML_PREDICT_MAX_ROWS", 1000)
+PREDICTION_LOG_SAMPLE = float(env_str("AUTOML_PREDICTION_LOG_SAMPLE", "1"))
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
     "CELERY_VISIBILITY_TIMEOUT", max(6 * 3600, int(TRAINING_MAX_BUDGET_S * 1.1) + 3600)
 )

@@ -21,6 +21,7 @@ from .automl.inputs import InputChecker, InvalidInput, Problem
 from .automl.metrics import CLASSIFICATION, CLUSTERING, labels_from_proba
 from .automl.model import TrainedModel, load
 from .models import ModelVersion
+from .signals import prediction_made
 
 # A loaded model takes a few times its compressed file in memory.
 MEMORY_PER_ARTIFACT_BYTE = 4
@@ -84,7 +85,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def predict(version: ModelVersion, rows: list, *, explain: bool = False) -> dict:
+def predict(version: ModelVersion, rows: list, *, explain: bool = False, source: str = "api", actor=None) -> dict:
     """Predictions for `rows` (mappings of column to value). Raises `InvalidInput` listing each
     problem by row and column, or `ValueError` for a request the model cannot answer."""
     if not isinstance(rows, list) or not rows:
@@ -114,6 +115,7 @@ def predict(version: ModelVersion, rows: list, *, explain: bool = False) -> dict
             for row in contributions(model, frame, entry.schema)
         ]
     body["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    prediction_made.send(sender=ModelVersion, version=version, rows=rows, result=body, source=source, actor=actor)
     return body
 
 

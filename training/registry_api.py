@@ -179,7 +179,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
     @action(detail=True, methods=["post"])
     def predict(self, request, pk=None):
         version = self.get_object()
-        return prediction_response(version, request.data)
+        return prediction_response(version, request.data, actor=request.user)
 
     def _represent(self, version: ModelVersion) -> Response:
         fresh = self.get_queryset().get(pk=version.pk)
@@ -193,13 +193,13 @@ def artifact_response(version: ModelVersion) -> FileResponse:
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
 
 
-def prediction_response(version: ModelVersion, data) -> Response:
+def prediction_response(version: ModelVersion, data, *, actor, source: str = "api") -> Response:
     """Check the request, predict, and answer; a 400 names each problem by row and column."""
     params = PredictSerializer(data=data)
     params.is_valid(raise_exception=True)
     rows = params.validated_data["rows"]
     try:
-        body = predict.predict(version, rows, explain=params.validated_data["explain"])
+        body = predict.predict(version, rows, explain=params.validated_data["explain"], source=source, actor=actor)
     except predict.InvalidInput as error:
         return Response({"rows": [p.as_dict() for p in error.problems]}, status=status.HTTP_400_BAD_REQUEST)
     except ArtifactError as error:

@@ -12,6 +12,7 @@ from guardian.shortcuts import get_perms
 
 from accounts.models import ApiToken, User
 from datasets import services as dataset_services
+from monitoring.models import PredictionLog
 from projects import permissions, services
 from projects.models import AuditEvent, Invitation, Membership, Project, Workspace
 from tests import factories
@@ -110,6 +111,9 @@ def populated(workspace, owner, project, editor, viewer, sharee):
     )
     version = factories.make_model_version(job, owner)
     ModelAlias.objects.create(project=project, name="production", version=version, updated_by=owner)
+    PredictionLog.objects.create(
+        project=project, version=version, source="api", rows=1, inputs=[{"a": 1}], outputs={}, latency_ms=3.2
+    )
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
 

@@ -86,3 +86,25 @@ def test_a_changed_artifact_is_refused_not_loaded(version, viewer):
     path.write_bytes(bytes(blob))
     response = token_client(viewer).post(api_url("model-predict", pk=version.pk), {"rows": [ROW]}, format="json")
     assert response.status_code == 409 and "does not match" in response.json()["detail"]
+
+
+def test_each_answered_request_is_logged_for_monitoring(version, viewer, settings):
+    from monitoring.models import PredictionLog
+
+    client = token_client(viewer)
+    url = api_url("model-predict", pk=version.pk)
+    assert client.post(url, {"rows": [ROW, ROW]}, format="json").status_code == 200
+    (entry,) = PredictionLog.objects.all()
+    assert (entry.version, entry.project, entry.source, entry.rows, entry.actor) == (
+        version,
+        version.project,
+        "api",
+        2,
+        viewer,
+    )
+    assert entry.inputs == [ROW, ROW] and len(entry.outputs["predictions"]) == 2 and entry.latency_ms > 0
+    assert client.post(url, {"rows": [{"income": 1}]}, format="json").status_code == 400
+    assert PredictionLog.objects.count() == 1  # refused requests are not predictions
+    settings.PREDICTION_LOG_SAMPLE = 0
+    assert client.post(url, {"rows": [ROW]}, format="json").status_code == 200
+    assert PredictionLog.objects.count() == 1

@@ -181,7 +181,7 @@ def model_predict(request, pk):
         row = {name: (value if value != "" else None) for name, value in values.items()}
         explain = version.problem_type != "clustering"
         try:
-            result = predict.predict(version, [row], explain=explain)
+            result = predict.predict(version, [row], explain=explain, source="form", actor=request.user)
         except predict.InvalidInput as exc:
             problems = {p.column: p.message for p in exc.problems}
         except (ArtifactError, ValueError) as exc:
