@@ -8,7 +8,7 @@ from accounts.api import MeViewSet, TokenViewSet
 from datasets.api import DatasetVersionViewSet, DatasetViewSet, SqlConnectionViewSet
 from projects.api import AuditViewSet, InvitationViewSet, MemberViewSet, ProjectViewSet, ShareViewSet, WorkspaceViewSet
 from training.api import AlgorithmViewSet, JobViewSet
-from training.registry_api import ModelVersionViewSet
+from training.registry_api import ModelVersionViewSet, ProjectPredictViewSet, TrafficViewSet
 
 app_name = "api"
 
@@ -27,6 +27,8 @@ router.register("sql-connections", SqlConnectionViewSet, basename="sql-connectio
 router.register("jobs", JobViewSet, basename="job")
 router.register("algorithms", AlgorithmViewSet, basename="algorithm")
 router.register("models", ModelVersionViewSet, basename="model")
+router.register("projects/<int:project_pk>/predict", ProjectPredictViewSet, basename="project-predict")
+router.register("projects/<int:project_pk>/traffic", TrafficViewSet, basename="project-traffic")
 
 urlpatterns = [
     path("me/", MeViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="me-detail"),

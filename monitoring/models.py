@@ -14,6 +14,7 @@ class PredictionLog(models.Model):
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="prediction_logs")
     version = models.ForeignKey("training.ModelVersion", on_delete=models.CASCADE, related_name="prediction_logs")
     source = models.CharField(max_length=20, help_text="Where the request came from: api, form, …")
+    alias = models.CharField(max_length=40, blank=True, help_text="The alias a project-level request was routed by.")
     rows = models.PositiveIntegerField()
     inputs = models.JSONField(help_text="The rows as sent.")
     outputs = models.JSONField(help_text="Predictions, and probabilities for classifiers.")

@@ -13,7 +13,7 @@ from .models import PredictionLog
 log = logging.getLogger(__name__)
 
 
-def log_prediction(sender, *, version, rows, result, source, actor, **kwargs) -> None:
+def log_prediction(sender, *, version, rows, result, source, actor, alias="", **kwargs) -> None:
     """Keep the request (a sample of them, by AUTOML_PREDICTION_LOG_SAMPLE). A failure to log is
     reported, never passed on: the prediction was made and answers the user either way."""
     rate = settings.PREDICTION_LOG_SAMPLE
@@ -27,6 +27,7 @@ def log_prediction(sender, *, version, rows, result, source, actor, **kwargs) ->
             project_id=version.project_id,
             version=version,
             source=source,
+            alias=alias,
             rows=len(rows),
             inputs=rows,
             outputs=outputs,

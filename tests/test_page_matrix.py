@@ -198,6 +198,7 @@ ROWS = [
     Row("job_compare", "get", "200 200 200 200 404 200 302", job),
     Row("job_register", "post", "302 302 302 403 404 403 302", job),
     Row("model_list", "get", "200 200 200 200 404 200 302", prj),
+    Row("model_traffic", "post", "302 302 302 403 404 403 302", prj, {"alias": "production"}),
     Row("model_detail", "get", "200 200 200 200 404 200 302", model),
     Row("model_notes", "post", "302 302 302 403 404 403 302", model, {"notes": "For the demo."}),
     Row("model_alias", "post", "302 302 302 403 404 403 302", model, {"alias": "staging"}),

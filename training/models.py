@@ -305,6 +305,6 @@ def stalled_jobs(cutoff):
     )
 
 
-from .versions import ModelAlias, ModelVersion  # noqa: E402  (the registry's models, in their own module)
+from .versions import ModelAlias, ModelVersion, TrafficSplit  # noqa: E402  (the registry's models, in their own module)
 
-__all__ = ["JobEvent", "ModelAlias", "ModelVersion", "TrainingJob", "Trial"]
+__all__ = ["JobEvent", "ModelAlias", "ModelVersion", "TrafficSplit", "TrainingJob", "Trial"]

@@ -85,7 +85,9 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def predict(version: ModelVersion, rows: list, *, explain: bool = False, source: str = "api", actor=None) -> dict:
+def predict(
+    version: ModelVersion, rows: list, *, explain: bool = False, source: str = "api", actor=None, alias: str = ""
+) -> dict:
     """Predictions for `rows` (mappings of column to value). Raises `InvalidInput` listing each
     problem by row and column, or `ValueError` for a request the model cannot answer."""
     if not isinstance(rows, list) or not rows:
@@ -115,7 +117,9 @@ def predict(version: ModelVersion, rows: list, *, explain: bool = False, source:
             for row in contributions(model, frame, entry.schema)
         ]
     body["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    prediction_made.send(sender=ModelVersion, version=version, rows=rows, result=body, source=source, actor=actor)
+    prediction_made.send(
+        sender=ModelVersion, version=version, rows=rows, result=body, source=source, actor=actor, alias=alias
+    )
     return body
 
 

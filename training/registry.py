@@ -11,7 +11,7 @@ from django.db.models import Max
 from projects.models import AuditEvent
 from projects.services import audit
 
-from .models import ModelAlias, ModelVersion, TrainingJob, Trial
+from .models import ModelAlias, ModelVersion, TrafficSplit, TrainingJob, Trial
 from .results import holdout_metrics
 from .versions import ALIAS_PATTERN
 
@@ -143,3 +143,43 @@ def update_notes(*, version: ModelVersion, notes: str, actor) -> ModelVersion:
         version.save(update_fields=["notes"])
         audit(actor=actor, action=AuditEvent.Action.UPDATE, target=version, changes={"notes": "changed"})
     return version
+
+
+def traffic_split(project) -> TrafficSplit:
+    """The project's split (unsaved defaults, all to `production`, when none was set)."""
+    return TrafficSplit.objects.filter(project=project).first() or TrafficSplit(project=project)
+
+
+def set_traffic_split(*, project, alias: str, challenger_alias: str, challenger_percent: int, actor) -> TrafficSplit:
+    """Serve `alias`, with `challenger_percent` % of requests going to `challenger_alias`."""
+    alias = clean_alias(alias)
+    challenger_alias = clean_alias(challenger_alias) if challenger_alias else ""
+    if not 0 <= challenger_percent <= 100:
+        raise ValidationError({"challenger_percent": "A share from 0 to 100 %."})
+    if challenger_percent and not challenger_alias:
+        raise ValidationError({"challenger_alias": "Name the alias that takes the challenger's share."})
+    if challenger_alias == alias:
+        raise ValidationError({"challenger_alias": "The challenger must be another alias."})
+    split = traffic_split(project)
+    before = str(split) if split.pk else None
+    split.alias, split.challenger_alias = alias, challenger_alias
+    split.challenger_percent, split.updated_by = challenger_percent if challenger_alias else 0, actor
+    split.save()
+    audit(actor=actor, action=AuditEvent.Action.UPDATE, target=project, changes={"traffic": [before, str(split)]})
+    return split
+
+
+def route(project, asked: str | None, draw: float) -> tuple[str, ModelVersion]:
+    """(alias, version) answering a project-level request: the alias asked for, else the split
+    (`draw` in [0, 1) decides between main and challenger). A missing alias is an error."""
+    split = traffic_split(project)
+    if asked:
+        name = asked.strip().lower()
+    elif split.challenger_alias and draw * 100 < split.challenger_percent:
+        name = split.challenger_alias
+    else:
+        name = split.alias
+    alias = ModelAlias.objects.select_related("version").filter(project=project, name=name).first()
+    if alias is None:
+        raise ValidationError({"alias": f"No version of this project's model is called “{name}”; set the alias first."})
+    return name, alias.version

@@ -4,6 +4,8 @@ download an artifact. Every route goes through `PolicyViewSet`; changes go throu
 
 from __future__ import annotations
 
+import random
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django_filters import rest_framework as filters
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 
 from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
 from datasets import storage
+from projects.models import Project
 
 from . import predict, registry
 from .automl.model import ArtifactError
@@ -193,13 +196,15 @@ def artifact_response(version: ModelVersion) -> FileResponse:
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
 
 
-def prediction_response(version: ModelVersion, data, *, actor, source: str = "api") -> Response:
+def prediction_response(version: ModelVersion, data, *, actor, source: str = "api", alias: str = "") -> Response:
     """Check the request, predict, and answer; a 400 names each problem by row and column."""
     params = PredictSerializer(data=data)
     params.is_valid(raise_exception=True)
     rows = params.validated_data["rows"]
     try:
-        body = predict.predict(version, rows, explain=params.validated_data["explain"], source=source, actor=actor)
+        body = predict.predict(
+            version, rows, explain=params.validated_data["explain"], source=source, actor=actor, alias=alias
+        )
     except predict.InvalidInput as error:
         return Response({"rows": [p.as_dict() for p in error.problems]}, status=status.HTTP_400_BAD_REQUEST)
     except ArtifactError as error:
@@ -207,3 +212,72 @@ def prediction_response(version: ModelVersion, data, *, actor, source: str = "ap
     except ValueError as error:
         return Response({"explain": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
     return Response(body)
+
+
+class TrafficSerializer(serializers.Serializer):
+    alias = serializers.CharField(max_length=40, default="production", help_text="The alias that serves requests.")
+    challenger_alias = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    challenger_percent = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+@extend_schema(tags=["models"])
+class ProjectPredictViewSet(PolicyViewSet):
+    """Predicting with a project's model through an alias: `?alias=` picks one (default: the
+    project's traffic split, which sends everything to `production` unless a challenger takes a
+    share). The answer says which alias and version answered."""
+
+    parent_model = Project
+    parent_url_kwarg = "project_pk"
+    parent_field = "project"
+    serializer_class = PredictSerializer
+
+    def get_queryset(self):
+        return ModelVersion.objects.none()
+
+    @extend_schema(
+        request=PredictSerializer,
+        parameters=[OpenApiParameter("alias", str, description="Answer with this alias (default: the split).")],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        summary="Predict with the project's model (by alias or traffic split)",
+    )
+    def create(self, request, *args, **kwargs):
+        project = self.get_parent()
+        try:
+            alias, version = registry.route(project, request.query_params.get("alias"), random.random())  # noqa: S311
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        response = prediction_response(version, request.data, actor=request.user, source="project", alias=alias)
+        if response.status_code == status.HTTP_200_OK:
+            response.data = {"alias": alias, **response.data}
+        return response
+
+
+@extend_schema(tags=["models"])
+class TrafficViewSet(PolicyViewSet):
+    """A project's traffic split between its serving alias and a challenger."""
+
+    parent_model = Project
+    parent_url_kwarg = "project_pk"
+    parent_field = "project"
+    serializer_class = TrafficSerializer
+    policy_actions = {"create": "change"}
+
+    def get_queryset(self):
+        return ModelVersion.objects.none()
+
+    @extend_schema(responses={200: TrafficSerializer}, summary="The traffic split")
+    def list(self, request, *args, **kwargs):
+        return Response(TrafficSerializer(registry.traffic_split(self.get_parent())).data)
+
+    @extend_schema(request=TrafficSerializer, responses={200: TrafficSerializer}, summary="Set the traffic split")
+    def create(self, request, *args, **kwargs):
+        project = self.get_parent()
+        params = TrafficSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        try:
+            split = registry.set_traffic_split(project=project, actor=request.user, **data)
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        return Response(TrafficSerializer(split).data)

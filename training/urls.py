@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<int:pk>/register/", models.job_register, name="job_register"),
     path("algorithms/", job.algorithm_list, name="algorithm_list"),
     path("projects/<int:pk>/models/", models.model_list, name="model_list"),
+    path("projects/<int:pk>/models/traffic/", models.model_traffic, name="model_traffic"),
     path("models/<int:pk>/", models.model_detail, name="model_detail"),
     path("models/<int:pk>/notes/", models.model_notes, name="model_notes"),
     path("models/<int:pk>/alias/", models.model_alias, name="model_alias"),

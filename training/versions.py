@@ -97,3 +97,28 @@ class ModelAlias(models.Model):
     @property
     def workspace(self):
         return self.project.workspace
+
+
+class TrafficSplit(models.Model):
+    """How a project's predictions are served when no alias is asked for: by `alias`, except a
+    `challenger_percent` share of requests answered by `challenger_alias` (0: none)."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="traffic_split")
+    alias = models.CharField(max_length=40, default="production")
+    challenger_alias = models.CharField(max_length=40, blank=True)
+    challenger_percent = models.PositiveSmallIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        if self.challenger_alias and self.challenger_percent:
+            return (
+                f"{self.alias} {100 - self.challenger_percent} % / {self.challenger_alias} {self.challenger_percent} %"
+            )
+        return f"{self.alias} 100 %"
+
+    @property
+    def workspace(self):
+        return self.project.workspace

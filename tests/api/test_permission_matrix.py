@@ -134,6 +134,7 @@ def url_test(ctx):
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 INVITE = {"email": "new@example.com", "role": "viewer"}
 SHARE = {"email": "stranger@example.com", "role": "viewer"}
+TRAFFIC = {"alias": "production", "challenger_alias": "staging", "challenger_percent": 10}
 
 
 MATRIX = [
@@ -209,6 +210,9 @@ MATRIX = [
     Row("200 200 200 200 404 200 401", "get", "model-download", model),
     # The matrix's version holds a file that is no model: whoever may predict learns it cannot load (409).
     Row("409 409 409 409 404 409 401", "post", "model-predict", model, {"rows": [{"a": 1}]}),
+    Row("409 409 409 409 404 409 401", "post", "project-predict-list", prj_child, {"rows": [{"a": 1}]}),
+    Row("200 200 200 200 404 200 401", "get", "project-traffic-list", prj_child),
+    Row("200 200 200 403 404 403 401", "post", "project-traffic-list", prj_child, TRAFFIC),
     Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
     Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
 ]

@@ -51,7 +51,29 @@ def model_list(request, pk):
     )
     context = project_page_context(request.user, project)
     context["versions"] = versions
+    context["split"] = registry.traffic_split(project)
+    context["alias_names"] = list(ModelAlias.objects.filter(project=project).values_list("name", flat=True))
     return render(request, "training/model_list.html", context)
+
+
+@login_required
+@require_POST
+def model_traffic(request, pk):
+    project = project_for(request, pk, "change")
+    raw = request.POST.get("challenger_percent", "0").strip() or "0"
+    try:
+        registry.set_traffic_split(
+            project=project,
+            alias=request.POST.get("alias", "production"),
+            challenger_alias=request.POST.get("challenger_alias", "").strip(),
+            challenger_percent=int(raw) if raw.isdigit() and len(raw) < 4 else -1,
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Traffic split saved.")
+    return redirect_after_post(request, reverse("model_list", args=[project.pk]))
 
 
 @login_required
