@@ -40,6 +40,9 @@ def test_an_explanation_says_how_each_column_pushed_the_prediction(version, view
     assert response.status_code == 200, response.content
     (explanation,) = response.json()["explanations"]
     assert explanation["class"] is True  # the positive class of a two-class model
+    # Exact on the score for a single linear or boosted model; otherwise on the probability.
+    scales = {"occlusion": "probability", "linear": "score", "tree": "score"}
+    assert scales[explanation["method"]] == explanation["scale"]
     assert explanation["output"] == pytest.approx(response.json()["probabilities"][0]["True"], abs=1e-6)
     columns = [c["column"] for c in explanation["columns"]]
     assert sorted(columns) == ["income", "plan", "region", "signup_date"]

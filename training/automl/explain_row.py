@@ -1,14 +1,22 @@
-"""Explaining single predictions, model-agnostically: for each input column, how much the
-prediction moves when that column's value is replaced by a typical one (the training median or
-most frequent value). All the replaced copies go through the model in one call."""
+"""Explaining single predictions: how each input column pushed a row's prediction.
+
+- Exact, where the model allows it (a single model, no transformed target): a boosted-trees
+  model's own SHAP contributions ("tree"), or a linear model's coefficient × (value − typical
+  value) ("linear"), both on the model's raw score (log-odds for most classifiers) and summed
+  over the encoded columns each input became.
+- Otherwise, model-agnostic ("occlusion"): how much the prediction moves when that column alone
+  is set back to a typical value (the training median or most frequent value). All the replaced
+  copies go through the model in one call."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .estimators import _BoostedXGB
 from .metrics import CLASSIFICATION, CLUSTERING
 from .model import TrainedModel
+from .preprocess import source_columns
 
 
 def typical_row(schema: list[dict]) -> dict:
@@ -58,9 +66,80 @@ def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) 
         base = np.asarray(model.predict_encoded(frame), dtype=float)
         moved = np.asarray(model.predict_encoded(copies), dtype=float)
         explained = [None] * n
+    exact = _exact(model, frame, reference, chosen if model.task == CLASSIFICATION else None)
     rows = []
     for i in range(n):
-        pushes = [{"column": name, "contribution": float(base[i] - moved[j * n + i])} for j, name in enumerate(names)]
+        if exact is not None:
+            method, scale, matrix = exact
+            totals = matrix[i]
+        else:
+            method, scale = "occlusion", "probability" if model.task == CLASSIFICATION else "value"
+            totals = {name: float(base[i] - moved[j * n + i]) for j, name in enumerate(names)}
+        pushes = [{"column": name, "contribution": float(totals.get(name, 0.0))} for name in names]
         pushes.sort(key=lambda p: -abs(p["contribution"]))
-        rows.append({"class": explained[i], "output": float(base[i]), "columns": pushes})
+        rows.append(
+            {"class": explained[i], "output": float(base[i]), "method": method, "scale": scale, "columns": pushes}
+        )
     return rows
+
+
+def _exact(model: TrainedModel, frame: pd.DataFrame, reference: dict, chosen) -> tuple | None:
+    """(method, scale, [per row: {column: contribution}]) for models explained exactly, else None."""
+    if len(model.members) != 1:
+        return None
+    pipeline = model.members[0][0]
+    if list(pipeline.named_steps) != ["prep", "model"] or hasattr(pipeline.named_steps["model"], "regressor_"):
+        return None  # a transformed target is not additive in the output
+    prep, estimator = pipeline.named_steps["prep"], pipeline.named_steps["model"]
+    sources = source_columns(prep, model.features)
+    matrix = _dense(prep.transform(model.prepare(frame)))
+    if len(sources) != matrix.shape[1]:
+        return None
+    classes = list(getattr(pipeline, "classes_", []))
+    index = None if chosen is None else [classes.index(c) if c in classes else None for c in chosen]
+    if index is not None and any(i is None for i in index):
+        return None
+    scale = "score" if model.task == CLASSIFICATION else "value"
+    if isinstance(estimator, _BoostedXGB):
+        values, method = _tree_contributions(estimator, matrix, index), "tree"
+    elif hasattr(estimator, "coef_") and hasattr(estimator, "intercept_"):
+        typical = _dense(prep.transform(model.prepare(pd.DataFrame([reference]))))[0]
+        values, method = _linear_contributions(estimator, matrix - typical, index), "linear"
+    else:
+        return None
+    if values is None:
+        return None
+    per_row = []
+    for row in values:
+        totals: dict[str, float] = {}
+        for source, value in zip(sources, row, strict=True):
+            totals[source] = totals.get(source, 0.0) + float(value)
+        per_row.append(totals)
+    return method, scale, per_row
+
+
+def _tree_contributions(estimator: _BoostedXGB, matrix: np.ndarray, index):
+    import xgboost
+
+    booster = estimator.model_.get_booster()
+    best = getattr(estimator.model_, "best_iteration", None) if hasattr(estimator.model_, "best_iteration") else None
+    rounds = (0, int(best) + 1) if best is not None else (0, 0)
+    contribs = np.asarray(booster.predict(xgboost.DMatrix(matrix), pred_contribs=True, iteration_range=rounds))
+    if contribs.ndim == 3:  # several classes: (rows, classes, columns + bias)
+        contribs = contribs[np.arange(len(matrix)), np.asarray(index)]
+    elif index is not None and len(estimator.classes_) == 2:
+        # One score for two classes: it is the second class's; the first's is its opposite.
+        contribs = contribs * np.where(np.asarray(index) == 1, 1.0, -1.0)[:, None]
+    return contribs[:, :-1]  # the last column is the bias
+
+
+def _linear_contributions(estimator, centred: np.ndarray, index):
+    coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=float))
+    if index is None or coef.shape[0] == 1:
+        sign = 1.0 if index is None else np.where(np.asarray(index) == 1, 1.0, -1.0)[:, None]
+        return centred * coef[0] * sign
+    return centred * coef[np.asarray(index)]
+
+
+def _dense(matrix) -> np.ndarray:
+    return np.asarray(matrix.toarray() if hasattr(matrix, "toarray") else matrix, dtype=float)

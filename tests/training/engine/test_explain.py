@@ -83,3 +83,38 @@ def test_calling_the_hard_rows_noise_gains_nothing_over_clustering_them():
     assert outcome.ok, outcome.error
     everyone, noisy = outcome.value
     assert noisy == pytest.approx(everyone, rel=0.02)
+
+
+def _row_explanations(key: str):
+    from training.automl.explain_row import contributions
+    from training.automl.schema import input_schema
+
+    model, X, y = _model_and_rows(key, columns=4, rows=400)
+    schema = input_schema(X, model.features)
+    rows = X.iloc[:5].reset_index(drop=True)
+    pipeline = model.members[0][0]
+    matrix = pipeline.named_steps["prep"].transform(model.prepare(rows))
+    estimator = pipeline.named_steps["model"]
+    if hasattr(estimator, "decision_function"):
+        typical = pd.DataFrame([{c["name"]: c["typical"] for c in schema}])
+        typical_matrix = pipeline.named_steps["prep"].transform(model.prepare(typical))
+        expected = estimator.decision_function(matrix) - estimator.decision_function(typical_matrix)[0]
+    else:
+        import xgboost
+
+        booster = estimator.model_.get_booster()
+        margin = booster.predict(xgboost.DMatrix(np.asarray(matrix)), output_margin=True)
+        bias = booster.predict(xgboost.DMatrix(np.asarray(matrix)), pred_contribs=True)[:, -1]
+        expected = margin - bias
+    return contributions(model, rows, schema), list(expected)
+
+
+@pytest.mark.parametrize("key, method", [("logistic_regression", "linear"), ("xgboost_classifier", "tree")])
+def test_single_models_are_explained_exactly_on_their_score(key, method):
+    outcome = fork.run_one(_row_explanations, key, cap=120)
+    assert outcome.ok, outcome.error
+    explanations, expected = outcome.value
+    for explanation, total in zip(explanations, expected, strict=True):
+        assert (explanation["method"], explanation["scale"]) == (method, "score")
+        assert sum(c["contribution"] for c in explanation["columns"]) == pytest.approx(total, abs=1e-4)
+        assert explanation["columns"][0]["column"] == "signal"  # the column that decides, first
