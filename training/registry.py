@@ -36,6 +36,14 @@ def output_schema(job: TrainingJob) -> dict:
     return {"kind": "cluster"}
 
 
+def _input_schema(summary: dict) -> list[dict]:
+    """The run's input schema; for a run from before schemas were kept, its features' names and
+    kinds (no categories or ranges: any value of the right kind is accepted)."""
+    if summary.get("input_schema"):
+        return summary["input_schema"]
+    return [{"name": f["name"], "kind": f["kind"], "missing": True} for f in summary.get("features", [])]
+
+
 def register_job_model(*, job: TrainingJob, actor) -> ModelVersion:
     """The model a job kept, as the next version of its project's model; the same version
     again if it is registered already (the worker registers it when the job ends, a user may
@@ -65,7 +73,7 @@ def register_job_model(*, job: TrainingJob, actor) -> ModelVersion:
                     artifact_key=job.artifact_key,
                     artifact_sha256=job.artifact_sha256,
                     artifact_size=job.artifact_size or 0,
-                    input_schema=summary.get("input_schema", []),
+                    input_schema=_input_schema(summary),
                     output_schema=output_schema(job),
                     library_versions=(summary.get("model") or {}).get("versions", {}),
                     created_by=actor,

@@ -87,3 +87,17 @@ def test_notes_are_kept_and_audited(finished_job, owner):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE, target_type="modelversion").count() == 1
     with pytest.raises(ValidationError, match="at most"):
         registry.update_notes(version=version, notes="x" * 20_001, actor=owner)
+
+
+def test_a_run_without_an_input_schema_still_registers_a_usable_one(finished_job, owner):
+    from training.automl.inputs import InputChecker
+
+    finished_job.model_versions.all().delete()
+    summary = {k: v for k, v in finished_job.summary.items() if k != "input_schema"}
+    type(finished_job).objects.filter(pk=finished_job.pk).update(summary=summary)
+    finished_job.refresh_from_db()
+    version = registry.register_job_model(job=finished_job, actor=owner)
+    kinds = {c["name"]: c["kind"] for c in version.input_schema}
+    assert kinds == {"income": "numeric", "plan": "categorical", "region": "categorical", "signup_date": "datetime"}
+    frame = InputChecker(version.input_schema).frame([{"income": 1, "plan": "new", "region": "x", "signup_date": None}])
+    assert list(frame["plan"]) == ["new"]  # no list of categories: any value is accepted

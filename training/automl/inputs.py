@@ -41,7 +41,8 @@ class InputChecker:
     def __init__(self, schema: list[dict]):
         self.schema = schema
         self.columns = [c["name"] for c in schema]
-        closed = [c for c in schema if c["kind"] == "categorical" and not c.get("open")]
+        # Without a list of categories (an older schema) a categorical column accepts any value.
+        closed = [c for c in schema if c["kind"] == "categorical" and not c.get("open") and "categories" in c]
         self.known = {c["name"]: frozenset(c.get("categories", [])) for c in closed}
 
     def frame(self, rows: list) -> pd.DataFrame:
