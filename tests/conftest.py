@@ -10,6 +10,17 @@ from projects import services
 from . import factories
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The engine's tests run first. They fork children that run OpenMP (as the engine does in
+    its own process); once another test has predicted with a model in this process, OpenMP's
+    thread pool is up, and a forked child that uses it hangs. pytest-django would otherwise put
+    these database-free tests last."""
+    forking = [item for item in items if "/training/engine/" in item.path.as_posix()]
+    chosen = set(forking)
+    items[:] = forking + [item for item in items if item not in chosen]
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users and test no hashing.
