@@ -66,7 +66,8 @@ class InputChecker:
                 break
         if problems:
             raise InvalidInput(problems[:MAX_PROBLEMS])
-        return pd.DataFrame(values, columns=self.columns)
+        # The index keeps the number of rows even for a model without input columns.
+        return pd.DataFrame(values, columns=self.columns, index=pd.RangeIndex(len(rows)))
 
     def _read(self, value, column: dict) -> tuple[object, str]:
         if value is None or (isinstance(value, float) and math.isnan(value)):
