@@ -111,3 +111,19 @@ def test_each_answered_request_is_logged_for_monitoring(version, viewer, setting
     settings.PREDICTION_LOG_SAMPLE = 0
     assert client.post(url, {"rows": [ROW]}, format="json").status_code == 200
     assert PredictionLog.objects.count() == 1
+
+
+def test_concurrent_requests_load_the_model_once_and_agree(version, settings, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.PREDICTION_LOG_SAMPLE = 0  # threads have no view of this test's transaction
+    loads = []
+    real_load = predict.load
+    monkeypatch.setattr(predict, "load", lambda *a, **k: loads.append(1) or real_load(*a, **k))
+    rows = [{**ROW, "income": float(i)} for i in range(20)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: predict.predict(version, rows[i % 20 : i % 20 + 1]), range(64)))
+    assert len(loads) == 1
+    serial = predict.predict(version, rows)
+    for i, answer in enumerate(answers):
+        assert answer["probabilities"][0] == serial["probabilities"][i % 20]
