@@ -75,7 +75,8 @@ def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) 
         else:
             method, scale = "occlusion", "probability" if model.task == CLASSIFICATION else "value"
             totals = {name: float(base[i] - moved[j * n + i]) for j, name in enumerate(names)}
-        pushes = [{"column": name, "contribution": float(totals.get(name, 0.0))} for name in names]
+        # Rounded: float noise (1e-17 for an unchanged column) would read as a push.
+        pushes = [{"column": name, "contribution": round(float(totals.get(name, 0.0)), 9)} for name in names]
         pushes.sort(key=lambda p: -abs(p["contribution"]))
         rows.append(
             {"class": explained[i], "output": float(base[i]), "method": method, "scale": scale, "columns": pushes}
