@@ -169,33 +169,40 @@ def _engine_processes(worker_pid: int) -> list[psutil.Process]:
     return found
 
 
-def test_a_worker_killed_mid_job_leaves_it_failed_not_running(django_db_blocker, project, owner, settings):
+def test_a_worker_killed_mid_job_leaves_it_failed_not_running(django_db_blocker, worker, project, owner, settings):
     dataset = ready_buyers(project, owner)
-    # A worker of its own: this test kills it.
-    with (
-        django_db_blocker.unblock(),
-        processes.celery_worker(queues="training", concurrency=1, env={"AUTOML_TRAINING_HEARTBEAT_S": "1"}) as proc,
-    ):
-        job = _start(project, owner, dataset, budget=120)
-        _wait_for_trials(job, 2)
-        engines = _engine_processes(proc.pid)
-        assert engines, "the engine process should be running"
-        # Kill the worker and its pool process, not the engine below them: it must go by itself.
-        engine_tree = {p.pid for e in engines for p in [e, *e.children(recursive=True)]}
-        family = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
-        for pid in family:
-            if pid not in engine_tree:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-    # The engine and its children die with the worker (parent-death signal): nothing is left.
-    deadline = time.monotonic() + 10
-    while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines)
-    assert TrainingJob.objects.get(pk=job.pk).status == "running"  # what a dead worker leaves
-    settings.TRAINING_STALE_AFTER_S = 2
-    time.sleep(3)
-    assert runner.fail_stalled() == 1  # the beat task's reaper
-    job.refresh_from_db()
-    assert job.status == "failed" and "stopped responding" in job.error
-    assert JobEvent.objects.filter(job=job, level="error", message__contains="stopped responding").exists()
+    # A worker of its own: this test kills it. The module's worker stops taking training jobs
+    # meanwhile, or it could be the one to run this job.
+    pause(worker)
+    try:
+        with (
+            django_db_blocker.unblock(),
+            processes.celery_worker(queues="training", concurrency=1, env={"AUTOML_TRAINING_HEARTBEAT_S": "1"}) as proc,
+        ):
+            job = _start(project, owner, dataset, budget=120)
+            _wait_for_trials(job, 2)
+            engines = _engine_processes(proc.pid)
+            assert engines, "the engine process should be running"
+            # Kill the worker and its pool process, not the engine below them: it must go by itself.
+            engine_tree = {p.pid for e in engines for p in [e, *e.children(recursive=True)]}
+            family = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+            for pid in family:
+                if pid not in engine_tree:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+        # The engine and its children die with the worker (parent-death signal): nothing is left.
+        deadline = time.monotonic() + 10
+        while (
+            any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines) and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines)
+        assert TrainingJob.objects.get(pk=job.pk).status == "running"  # what a dead worker leaves
+        settings.TRAINING_STALE_AFTER_S = 2
+        time.sleep(3)
+        assert runner.fail_stalled() == 1  # the beat task's reaper
+        job.refresh_from_db()
+        assert job.status == "failed" and "stopped responding" in job.error
+        assert JobEvent.objects.filter(job=job, level="error", message__contains="stopped responding").exists()
+    finally:
+        resume(worker)
