@@ -5,7 +5,6 @@ algorithm catalog. Jobs go through `PolicyViewSet` and change only through
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -141,10 +140,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet
     def register(self, request, pk=None):
         job = self.get_object()
         known = job.model_versions.exists()
-        try:
-            version = register_job_model(job=job, actor=request.user)
-        except DjangoValidationError as error:
-            return Response({"detail": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        version = register_job_model(job=job, actor=request.user)
         code = status.HTTP_200_OK if known else status.HTTP_201_CREATED
         return Response(ModelVersionSerializer(version, context=self.get_serializer_context()).data, status=code)
 

@@ -126,10 +126,13 @@ def set_alias(*, version: ModelVersion, name: str, actor) -> ModelAlias:
     return alias
 
 
-def remove_alias(*, project, name: str, actor) -> None:
-    """Remove alias `name` from the project; an alias that does not exist is an error."""
+def remove_alias(*, project, name: str, actor, version: ModelVersion | None = None) -> None:
+    """Remove alias `name` from the project; an alias that does not exist, or (with `version`)
+    does not point at that version, is an error."""
     with transaction.atomic():
         alias = ModelAlias.objects.select_for_update().filter(project=project, name=(name or "").lower()).first()
+        if version is not None and (alias is None or alias.version_id != version.pk):
+            raise ValidationError({"alias": f"“{name}” does not point at version {version.number}."})
         if alias is None:
             raise ValidationError({"alias": f"There is no alias “{name}”."})
         version = alias.version

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import random
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -23,7 +21,7 @@ from projects.models import Project
 
 from . import predict, registry
 from .automl.model import ArtifactError
-from .models import ModelAlias, ModelVersion
+from .models import ModelVersion
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -101,10 +99,6 @@ class ModelFilter(filters.FilterSet):
         fields = ["project", "alias"]
 
 
-def _refused(error: DjangoValidationError) -> ValidationError:
-    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
-
-
 @extend_schema(tags=["models"])
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
     """Registered model versions of the projects you can see. Changing notes and aliases needs
@@ -129,10 +123,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
         version = self.get_object()
         params = NotesSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        try:
-            registry.update_notes(version=version, notes=params.validated_data["notes"], actor=request.user)
-        except DjangoValidationError as error:
-            raise _refused(error) from error
+        registry.update_notes(version=version, notes=params.validated_data["notes"], actor=request.user)
         return self._represent(version)
 
     @extend_schema(
@@ -145,10 +136,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
         version = self.get_object()
         params = AliasSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        try:
-            registry.set_alias(version=version, name=params.validated_data["alias"], actor=request.user)
-        except DjangoValidationError as error:
-            raise _refused(error) from error
+        registry.set_alias(version=version, name=params.validated_data["alias"], actor=request.user)
         return self._represent(version)
 
     @extend_schema(
@@ -160,9 +148,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
     @action(detail=True, methods=["delete"], url_path="aliases/<str:alias>")
     def remove_alias(self, request, pk=None, alias=None):
         version = self.get_object()
-        if not ModelAlias.objects.filter(version=version, name=(alias or "").lower()).exists():
-            raise ValidationError({"alias": [f"“{alias}” does not point at version {version.number}."]})
-        registry.remove_alias(project=version.project, name=alias, actor=request.user)
+        registry.remove_alias(project=version.project, name=alias, actor=request.user, version=version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="The artifact")
@@ -243,10 +229,7 @@ class ProjectPredictViewSet(PolicyViewSet):
     )
     def create(self, request, *args, **kwargs):
         project = self.get_parent()
-        try:
-            alias, version = registry.route(project, request.query_params.get("alias"), random.random())  # noqa: S311
-        except DjangoValidationError as error:
-            raise _refused(error) from error
+        alias, version = registry.route(project, request.query_params.get("alias"), random.random())  # noqa: S311
         response = prediction_response(version, request.data, actor=request.user, source="project", alias=alias)
         if response.status_code == status.HTTP_200_OK:
             response.data = {"alias": alias, **response.data}
@@ -276,8 +259,5 @@ class TrafficViewSet(PolicyViewSet):
         params = TrafficSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        try:
-            split = registry.set_traffic_split(project=project, actor=request.user, **data)
-        except DjangoValidationError as error:
-            raise _refused(error) from error
+        split = registry.set_traffic_split(project=project, actor=request.user, **data)
         return Response(TrafficSerializer(split).data)

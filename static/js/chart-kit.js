@@ -90,5 +90,15 @@
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
   }
 
-  window.ChartKit = { CONFIG: CONFIG, theme: theme, layout: layout, message: message, draw: draw, followTheme: followTheme };
+  /* Labels come from users' data; Plotly reads a little HTML in labels and "%{…}" in hover
+     templates, so both are neutralised before they reach a chart. */
+  function escape(text) {
+    return String(text)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/%\{/g, "%&#123;");
+  }
+
+  window.ChartKit = { CONFIG: CONFIG, theme: theme, layout: layout, message: message, draw: draw, followTheme: followTheme, escape: escape };
 })();

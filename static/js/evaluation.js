@@ -11,21 +11,13 @@
   const ev = results.evaluation || {};
   const importance = results.importance || {};
   const { theme, draw, message } = window.ChartKit;
+  const esc = window.ChartKit.escape;
   const MAX_FEATURES = 25;
 
   function el(id) {
     return document.getElementById(id);
   }
 
-  /* Column names and class labels come from the user's data; Plotly reads a little HTML in
-     labels and "%{…}" in hover templates, so both are neutralised before they reach a chart. */
-  function esc(text) {
-    return String(text)
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/%\{/g, "%&#123;");
-  }
 
   function fmt(value, digits) {
     return value === null || value === undefined ? "—" : Number(value).toFixed(digits === undefined ? 3 : digits);

@@ -6,16 +6,12 @@
 
   const MAX_COLUMNS = 15;
 
-  function esc(text) {
-    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/%\{/g, "%&#123;");
-  }
-
   function drawExplanation() {
     const source = document.getElementById("explanation-data");
     const box = document.getElementById("chart-explanation");
     if (!source || !box || typeof window.Plotly === "undefined" || !window.ChartKit) return;
     const explanation = JSON.parse(source.textContent) || {};
-    const { theme, draw, message } = window.ChartKit;
+    const { theme, draw, message, escape: esc } = window.ChartKit;
     const rows = (explanation.columns || []).slice(0, MAX_COLUMNS).reverse();
     if (!rows.length) {
       message(box, "Nothing to explain.");

@@ -49,9 +49,6 @@ def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) 
     reference = typical_row(schema)
     names = [c["name"] for c in schema]
     n = len(frame)
-    copies = pd.concat([frame] * len(names), ignore_index=True)
-    for j, name in enumerate(names):
-        copies.loc[j * n : (j + 1) * n - 1, name] = reference[name]
     if model.task == CLASSIFICATION:
         proba = model._scores(model.prepare(frame))
         if len(model.classes) == 2:
@@ -60,28 +57,39 @@ def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) 
         else:
             chosen = proba.argmax(axis=1)
         base = proba[np.arange(n), chosen]
-        moved = model._scores(model.prepare(copies))[np.arange(len(copies)), np.tile(chosen, len(names))]
         explained = [model.classes[c] for c in chosen]
     else:
+        chosen = None
         base = np.asarray(model.predict_encoded(frame), dtype=float)
-        moved = np.asarray(model.predict_encoded(copies), dtype=float)
         explained = [None] * n
-    exact = _exact(model, frame, reference, chosen if model.task == CLASSIFICATION else None)
+    exact = _exact(model, frame, reference, chosen)
+    if exact is not None:
+        method, scale, per_row = exact
+    else:
+        method, scale = "occlusion", "probability" if model.task == CLASSIFICATION else "value"
+        per_row = _occlusion(model, frame, reference, names, base, chosen)
     rows = []
     for i in range(n):
-        if exact is not None:
-            method, scale, matrix = exact
-            totals = matrix[i]
-        else:
-            method, scale = "occlusion", "probability" if model.task == CLASSIFICATION else "value"
-            totals = {name: float(base[i] - moved[j * n + i]) for j, name in enumerate(names)}
         # Rounded: float noise (1e-17 for an unchanged column) would read as a push.
-        pushes = [{"column": name, "contribution": round(float(totals.get(name, 0.0)), 9)} for name in names]
+        pushes = [{"column": name, "contribution": round(float(per_row[i].get(name, 0.0)), 9)} for name in names]
         pushes.sort(key=lambda p: -abs(p["contribution"]))
         rows.append(
             {"class": explained[i], "output": float(base[i]), "method": method, "scale": scale, "columns": pushes}
         )
     return rows
+
+
+def _occlusion(model: TrainedModel, frame: pd.DataFrame, reference: dict, names: list, base, chosen) -> list[dict]:
+    """Per row: {column: output − output with that column set to its reference}, in one model call."""
+    n = len(frame)
+    copies = pd.concat([frame] * len(names), ignore_index=True)
+    for j, name in enumerate(names):
+        copies.loc[j * n : (j + 1) * n - 1, name] = reference[name]
+    if chosen is not None:
+        moved = model._scores(model.prepare(copies))[np.arange(len(copies)), np.tile(chosen, len(names))]
+    else:
+        moved = np.asarray(model.predict_encoded(copies), dtype=float)
+    return [{name: float(base[i] - moved[j * n + i]) for j, name in enumerate(names)} for i in range(n)]
 
 
 def _exact(model: TrainedModel, frame: pd.DataFrame, reference: dict, chosen) -> tuple | None:
@@ -123,7 +131,7 @@ def _tree_contributions(estimator: _BoostedXGB, matrix: np.ndarray, index):
     import xgboost
 
     booster = estimator.model_.get_booster()
-    best = getattr(estimator.model_, "best_iteration", None) if hasattr(estimator.model_, "best_iteration") else None
+    best = getattr(estimator.model_, "best_iteration", None)  # only set by early stopping
     rounds = (0, int(best) + 1) if best is not None else (0, 0)
     contribs = np.asarray(booster.predict(xgboost.DMatrix(matrix), pred_contribs=True, iteration_range=rounds))
     if contribs.ndim == 3:  # several classes: (rows, classes, columns + bias)

@@ -161,10 +161,11 @@ def model_alias(request, pk):
 def model_alias_remove(request, pk):
     version = version_for(request, pk, "change")
     name = request.POST.get("alias", "")
-    if name.lower() not in version.alias_names:
-        messages.error(request, f"“{name}” does not point at version {version.number}.")
+    try:
+        registry.remove_alias(project=version.project, name=name, actor=request.user, version=version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
-        registry.remove_alias(project=version.project, name=name, actor=request.user)
         messages.success(request, f"“{name.lower()}” removed.")
     return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
 
