@@ -8,6 +8,7 @@ from accounts.api import MeViewSet, TokenViewSet
 from datasets.api import DatasetVersionViewSet, DatasetViewSet, SqlConnectionViewSet
 from projects.api import AuditViewSet, InvitationViewSet, MemberViewSet, ProjectViewSet, ShareViewSet, WorkspaceViewSet
 from training.api import AlgorithmViewSet, JobViewSet
+from training.batch_api import BatchPredictionViewSet
 from training.registry_api import ModelVersionViewSet, ProjectPredictViewSet, TrafficViewSet
 
 app_name = "api"
@@ -27,6 +28,7 @@ router.register("sql-connections", SqlConnectionViewSet, basename="sql-connectio
 router.register("jobs", JobViewSet, basename="job")
 router.register("algorithms", AlgorithmViewSet, basename="algorithm")
 router.register("models", ModelVersionViewSet, basename="model")
+router.register("batch-predictions", BatchPredictionViewSet, basename="batch-prediction")
 router.register("projects/<int:project_pk>/predict", ProjectPredictViewSet, basename="project-predict")
 router.register("projects/<int:project_pk>/traffic", TrafficViewSet, basename="project-traffic")
 

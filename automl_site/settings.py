@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "fail-stalled-dataset-versions": {"task": "datasets.fail_stalled_versions", "schedule": 300.0},
     "fail-stalled-training-jobs": {"task": "training.fail_stalled_jobs", "schedule": 30.0},
+    "fail-stalled-batch-predictions": {"task": "training.fail_stalled_batches", "schedule": 300.0},
 }
 # Training runs on a queue of its own, so operators can give it workers of its own (long jobs then
 # never hold up dataset processing; `make run` serves both queues from one worker).
@@ -373,6 +374,8 @@ TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
 PREDICT_CACHE_BYTES = env_int("AUTOML_PREDICT_CACHE_MB", 512) * 1024 * 1024
 PREDICT_MAX_ROWS = env_int("AUTOML_PREDICT_MAX_ROWS", 1000)
 PREDICTION_LOG_SAMPLE = float(env_str("AUTOML_PREDICTION_LOG_SAMPLE", "1"))
+# A batch prediction (a file scored on a worker) is stopped after this long.
+BATCH_TIME_LIMIT_S = env_int("AUTOML_BATCH_TIME_LIMIT_S", 3 * 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
     "CELERY_VISIBILITY_TIMEOUT", max(6 * 3600, int(TRAINING_MAX_BUDGET_S * 1.1) + 3600)
 )

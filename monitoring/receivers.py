@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def log_prediction(sender, *, version, rows, result, source, actor, alias="", **kwargs) -> None:
-    """Keep the request (a sample of them, by AUTOML_PREDICTION_LOG_SAMPLE). A failure to log is
+    """Keep the request (a sample of them, by AUTOML_PREDICTION_LOG_SAMPLE); a file's batch comes
+    with a sample of its rows and its `total_rows`. A failure to log is
     reported, never passed on: the prediction was made and answers the user either way."""
     rate = settings.PREDICTION_LOG_SAMPLE
     if rate <= 0 or (rate < 1 and random.random() >= rate):  # noqa: S311 - sampling, not security
@@ -28,7 +29,7 @@ def log_prediction(sender, *, version, rows, result, source, actor, alias="", **
             version=version,
             source=source,
             alias=alias,
-            rows=len(rows),
+            rows=kwargs.get("total_rows") or len(rows),
             inputs=rows,
             outputs=outputs,
             latency_ms=result.get("latency_ms", 0.0),

@@ -106,3 +106,29 @@ def make_model_version(job, actor, *, content: bytes = b"not a real model", **ex
     }
     params.update(extra)
     return ModelVersion.objects.create(**params)
+
+
+def make_batch(version, actor, *, content: bytes = b"id,prediction\n1,yes\n"):
+    """A finished batch prediction of `version` with a stored result of `content`."""
+    from django.utils import timezone
+
+    from datasets import storage
+    from training.models import BatchPrediction
+
+    batch = BatchPrediction(
+        project=version.project,
+        version=version,
+        source_name="scored.csv",
+        source_key="",
+        status=BatchPrediction.Status.SUCCEEDED,
+        progress=100,
+        rows=1,
+        created_by=actor,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    batch.result_key = f"{batch.storage_prefix}predictions.csv"
+    batch.result_size = len(content)
+    storage.save_stream(batch.result_key, [content])
+    batch.save()
+    return batch

@@ -105,6 +105,14 @@ def model(ctx):
     return {"pk": ctx.model.pk}
 
 
+def batch(ctx):
+    return {"pk": ctx.batch.pk}
+
+
+def batch_upload(ctx):
+    return {"file": factories.uploaded_file(factories.SAMPLE_CSV, "new.csv"), "output_format": "csv"}
+
+
 def job_form(ctx):
     return {
         "dataset": ctx.dataset.pk,
@@ -207,6 +215,11 @@ ROWS = [
     Row("model_predict", "get", "200 200 200 200 404 200 302", model),
     # The matrix's version holds a file that is no model: the form says so (400) to whoever may use it.
     Row("model_predict", "post", "400 400 400 400 404 400 302", model, {}),
+    Row("model_batch", "get", "200 200 200 200 404 200 302", model),
+    Row("model_batch", "post", "302 302 302 302 404 302 302", model, batch_upload),
+    Row("batch_detail", "get", "200 200 200 200 404 200 302", batch),
+    Row("batch_download", "get", "200 200 200 200 404 200 302", batch),
+    Row("batch_delete", "post", "302 302 302 403 404 403 302", batch),
     Row("algorithm_list", "get", "200 200 200 200 200 200 302"),
     Row("health", "get", "200 200 200 200 200 200 200"),
     Row("api-schema", "get", "200 200 200 200 200 200 200"),
@@ -249,6 +262,7 @@ def ctx(owner, workspace, admin_user, editor, viewer, outsider, project, sharee)
         connection=connection,
         job=job,
         model=version,
+        batch=factories.make_batch(version, owner),
         workspace=workspace,
         project=project,
         target_membership=target_membership,

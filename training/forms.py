@@ -1,6 +1,7 @@
-"""The training wizard's form. Its choices come from the chosen dataset (columns for the target
-and the validation column); what is allowed is decided by `training.services`, whose errors
-the view shows on the fields."""
+"""The training wizard's form, and the form that scores a file with a model version. The
+wizard's choices come from the chosen dataset (columns for the target and the validation
+column); what is allowed is decided by `training.services`, whose errors the view shows on the
+fields."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from datasets.models import Dataset
+from datasets.forms import ACCEPT
+from datasets.ingest.formats import SUPPORTED_TEXT
+from datasets.models import Dataset, DatasetVersion
 
 from .automl import catalog
 from .automl.metrics import METRICS
 from .columns import suggested_target
+from .versions import BatchPrediction
 
 PROBLEM_TYPES = [
     ("auto", "Detect from the target"),
@@ -133,3 +137,57 @@ class JobForm(forms.Form):
             "balance": data.get("balance") or "auto",
             "ensemble": bool(data.get("ensemble")),
         }
+
+
+class DatasetVersionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        rows = f" · {obj.n_rows:,} rows" if obj.n_rows is not None else ""
+        return f"{obj.dataset.name} · version {obj.number}{rows}"
+
+
+class BatchForm(forms.Form):
+    """Scoring a file, or a dataset version of the project, with one model version."""
+
+    file = forms.FileField(
+        required=False,
+        allow_empty_file=True,
+        label="File",
+        help_text=f"{SUPPORTED_TEXT}. It needs the model's input columns; other columns are copied to the result.",
+        error_messages={"invalid": "The upload could not be read; please choose the file again."},
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+    )
+    dataset_version = DatasetVersionChoice(
+        queryset=DatasetVersion.objects.none(),
+        required=False,
+        label="Or a dataset of this project",
+        empty_label="— none —",
+    )
+    output_format = forms.ChoiceField(
+        choices=BatchPrediction.Format.choices,
+        initial=BatchPrediction.Format.CSV,
+        widget=forms.RadioSelect,
+        label="Result as",
+    )
+    explain = forms.BooleanField(
+        required=False,
+        label="Explain every prediction",
+        help_text="Adds each input column's contribution to every row (slower on large files).",
+    )
+
+    def __init__(self, *args, project, clustering: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset_version"].queryset = (
+            DatasetVersion.objects.filter(
+                dataset__project=project, dataset__deleted_at__isnull=True, status=DatasetVersion.Status.READY
+            )
+            .select_related("dataset")
+            .order_by("dataset__name", "-number")
+        )
+        if clustering:
+            del self.fields["explain"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and bool(cleaned.get("file")) == bool(cleaned.get("dataset_version")):
+            raise forms.ValidationError("Choose a file to upload, or one dataset of this project (not both).")
+        return cleaned

@@ -38,6 +38,26 @@ def fail_stalled_jobs() -> int:
     return runner.fail_stalled()
 
 
+@shared_task(
+    name="training.predict_batch",
+    soft_time_limit=settings.BATCH_TIME_LIMIT_S,
+    time_limit=settings.BATCH_TIME_LIMIT_S + 60,
+)
+def predict_batch(batch_id: int, token: str) -> None:
+    """Score one file with a model version (batch_run.py)."""
+    from . import batch_run
+
+    batch_run.run(batch_id=batch_id, token=token)
+
+
+@shared_task(name="training.fail_stalled_batches")
+def fail_stalled_batches() -> int:
+    """Beat task: resend lost batch predictions, fail those whose worker went silent."""
+    from . import batch
+
+    return batch.fail_stalled()
+
+
 def enqueue(job) -> None:
     """Send the job's run to the training queue, with time limits from its budget."""
     soft, hard = time_limits(job.time_budget_s)

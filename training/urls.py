@@ -1,9 +1,10 @@
 """Training pages: jobs of a project, the wizard, one job (live, results, evaluation, compare),
-the algorithm catalog, and the model registry (versions, model card, aliases, download)."""
+the algorithm catalog, the model registry (versions, model card, aliases, download) and batch
+predictions."""
 
 from django.urls import path
 
-from .views import job, jobs, models
+from .views import batches, job, jobs, models
 
 urlpatterns = [
     path("projects/<int:pk>/jobs/", jobs.job_list, name="job_list"),
@@ -25,4 +26,8 @@ urlpatterns = [
     path("models/<int:pk>/alias/remove/", models.model_alias_remove, name="model_alias_remove"),
     path("models/<int:pk>/download/", models.model_download, name="model_download"),
     path("models/<int:pk>/predict/", models.model_predict, name="model_predict"),
+    path("models/<int:pk>/batch/", batches.model_batch, name="model_batch"),
+    path("predictions/<int:pk>/", batches.batch_detail, name="batch_detail"),
+    path("predictions/<int:pk>/download/", batches.batch_download, name="batch_download"),
+    path("predictions/<int:pk>/delete/", batches.batch_delete, name="batch_delete"),
 ]

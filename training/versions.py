@@ -11,6 +11,7 @@ promotes, moving it back rolls back, and every move goes to the audit log.
 from __future__ import annotations
 
 import re
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -122,3 +123,75 @@ class TrafficSplit(models.Model):
     @property
     def workspace(self):
         return self.project.workspace
+
+
+def new_batch_prefix() -> str:
+    return f"predictions/{uuid.uuid4().hex}/"
+
+
+class BatchPrediction(models.Model):
+    """Predictions for a whole file (or a dataset version of the project), made by a worker and
+    kept as a downloadable CSV or Parquet file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PARQUET = "parquet", "Parquet"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="batch_predictions")
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="batch_predictions")
+    alias = models.CharField(max_length=40, blank=True, help_text="The alias the version was chosen by, if any.")
+    source_name = models.CharField(max_length=255, help_text="The file's name (a label only).")
+    source_key = models.CharField(max_length=255, help_text="The stored input (an upload, or a dataset's copy).")
+    source_size = models.BigIntegerField(default=0)
+    read_options = models.JSONField(default=dict, blank=True)
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    output_format = models.CharField(max_length=10, choices=Format.choices, default=Format.CSV)
+    explain = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True, help_text="Rows and columns that could not be used.")
+    rows = models.BigIntegerField(null=True, blank=True)
+    storage_prefix = models.CharField(max_length=100, default=new_batch_prefix, editable=False)
+    result_key = models.CharField(max_length=255, blank=True)
+    result_size = models.BigIntegerField(null=True, blank=True)
+    token = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"Predictions for {self.source_name} (model v{self.version.number})"
+
+    @property
+    def workspace(self):
+        return self.project.workspace
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

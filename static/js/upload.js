@@ -4,6 +4,7 @@
      The post carries the htmx headers, so the server answers an HX-Redirect to the dataset
      page, or the form fragment with its errors, which replaces the form here.
      Without this script the same form posts normally.
+     A form marked data-upload-optional (scoring a file or a dataset) posts as usual without a file.
      A compact form (form[data-upload-auto], the project page's drop zone) has no submit button:
      a file dropped or chosen there is sent at once, and a refused one shows why in place.
    - Dataset pages: when #dataset-progress (templates/datasets/includes/progress.html) goes
@@ -273,6 +274,10 @@
     const form = event.target;
     if (!form.matches || !form.matches("form[data-upload]")) return;
     if (typeof FormData !== "function" || typeof XMLHttpRequest !== "function") return;
+    // A form where the file is one choice among others (data-upload-optional) posts as usual
+    // when no file is chosen.
+    const input = fileInput(form);
+    if (form.hasAttribute("data-upload-optional") && !(input && input.files && input.files.length)) return;
     event.preventDefault();
     start(form);
   });

@@ -115,6 +115,14 @@ def model(ctx):
     return {"pk": ctx.model.pk}
 
 
+def batch(ctx):
+    return {"pk": ctx.batch.pk}
+
+
+def new_batch(ctx):
+    return {"model": ctx.model.pk, "file": factories.uploaded_file(factories.SAMPLE_CSV, "new.csv")}
+
+
 def model_alias(ctx):
     return {"pk": ctx.model.pk, "alias": "production"}
 
@@ -212,6 +220,12 @@ MATRIX = [
     Row("409 409 409 409 404 409 401", "post", "model-predict", model, {"rows": [{"a": 1}]}),
     Row("409 409 409 409 404 409 401", "post", "project-predict-list", prj_child, {"rows": [{"a": 1}]}),
     Row("200 200 200 200 404 200 401", "get", "project-traffic-list", prj_child),
+    Row("200 200 200 200 200 200 401", "get", "batch-prediction-list"),
+    Row("200 200 200 200 404 200 401", "get", "batch-prediction-detail", batch),
+    Row("200 200 200 200 404 200 401", "get", "batch-prediction-download", batch),
+    # Whoever may use the model may score a file; an outsider's model id is just invalid.
+    Row("202 202 202 202 400 202 401", "post", "batch-prediction-list", None, new_batch, "multipart"),
+    Row("204 204 204 403 404 403 401", "delete", "batch-prediction-detail", batch),
     Row("200 200 200 403 404 403 401", "post", "project-traffic-list", prj_child, TRAFFIC),
     Row("200 200 200 200 200 200 401", "get", "algorithm-list"),
     Row("200 200 200 200 200 200 401", "get", "algorithm-detail", kwargs=lambda ctx: {"pk": "kmeans"}),
@@ -247,6 +261,7 @@ def ctx(owner, workspace, project, sharee):
     ModelAlias.objects.create(project=project, name="production", version=version, updated_by=owner)
     return SimpleNamespace(
         model=version,
+        batch=factories.make_batch(version, owner),
         job=job,
         dataset=dataset,
         connection=connection,

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -41,9 +43,22 @@ def _as_input(value, kind: str):
     return str(value)
 
 
-def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) -> list[dict]:
-    """Per row: what is explained (a class's probability, or the value), its value, and each
-    column's push on it, largest first. `frame` holds the schema's columns, typed."""
+@dataclass
+class Explained:
+    """Explanations of many rows at once: what each row's explanation is about (a class, or the
+    value), that output, and a (rows × columns) matrix of each input column's push on it."""
+
+    classes: list
+    output: np.ndarray
+    method: str
+    scale: str
+    columns: list[str]
+    values: np.ndarray
+
+
+def explain(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) -> Explained:
+    """Every row's explanation as arrays (for files of many rows). `frame` holds the schema's
+    columns, typed."""
     if model.task == CLUSTERING:
         raise ValueError("Cluster assignments are not explained column by column.")
     reference = typical_row(schema)
@@ -62,26 +77,41 @@ def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) 
         chosen = None
         base = np.asarray(model.predict_encoded(frame), dtype=float)
         explained = [None] * n
-    exact = _exact(model, frame, reference, chosen)
+    exact = _exact(model, frame, reference, chosen, names)
     if exact is not None:
-        method, scale, per_row = exact
+        method, scale, values = exact
     else:
         method, scale = "occlusion", "probability" if model.task == CLASSIFICATION else "value"
-        per_row = _occlusion(model, frame, reference, names, base, chosen)
+        values = _occlusion(model, frame, reference, names, base, chosen)
+    # Rounded: float noise (1e-17 for an unchanged column) would read as a push.
+    return Explained(explained, base, method, scale, names, np.round(values, 9))
+
+
+def contributions(model: TrainedModel, frame: pd.DataFrame, schema: list[dict]) -> list[dict]:
+    """Per row: what is explained (a class's probability, or the value), its value, and each
+    column's push on it, largest first."""
+    found = explain(model, frame, schema)
     rows = []
-    for i in range(n):
-        # Rounded: float noise (1e-17 for an unchanged column) would read as a push.
-        pushes = [{"column": name, "contribution": round(float(per_row[i].get(name, 0.0)), 9)} for name in names]
+    for i in range(len(frame)):
+        pushes = [{"column": name, "contribution": float(found.values[i, j])} for j, name in enumerate(found.columns)]
         pushes.sort(key=lambda p: -abs(p["contribution"]))
         rows.append(
-            {"class": explained[i], "output": float(base[i]), "method": method, "scale": scale, "columns": pushes}
+            {
+                "class": found.classes[i],
+                "output": float(found.output[i]),
+                "method": found.method,
+                "scale": found.scale,
+                "columns": pushes,
+            }
         )
     return rows
 
 
-def _occlusion(model: TrainedModel, frame: pd.DataFrame, reference: dict, names: list, base, chosen) -> list[dict]:
-    """Per row: {column: output − output with that column set to its reference}, in one model call."""
+def _occlusion(model: TrainedModel, frame: pd.DataFrame, reference: dict, names: list, base, chosen) -> np.ndarray:
+    """(rows × columns): output − output with that column set to its reference, in one model call."""
     n = len(frame)
+    if not names:
+        return np.zeros((n, 0))
     copies = pd.concat([frame] * len(names), ignore_index=True)
     for j, name in enumerate(names):
         copies.loc[j * n : (j + 1) * n - 1, name] = reference[name]
@@ -89,11 +119,11 @@ def _occlusion(model: TrainedModel, frame: pd.DataFrame, reference: dict, names:
         moved = model._scores(model.prepare(copies))[np.arange(len(copies)), np.tile(chosen, len(names))]
     else:
         moved = np.asarray(model.predict_encoded(copies), dtype=float)
-    return [{name: float(base[i] - moved[j * n + i]) for j, name in enumerate(names)} for i in range(n)]
+    return np.asarray(base, dtype=float)[:, None] - np.asarray(moved, dtype=float).reshape(len(names), n).T
 
 
-def _exact(model: TrainedModel, frame: pd.DataFrame, reference: dict, chosen) -> tuple | None:
-    """(method, scale, [per row: {column: contribution}]) for models explained exactly, else None."""
+def _exact(model: TrainedModel, frame: pd.DataFrame, reference: dict, chosen, names: list) -> tuple | None:
+    """(method, scale, rows × columns contributions) for models explained exactly, else None."""
     if len(model.members) != 1:
         return None
     pipeline = model.members[0][0]
@@ -118,13 +148,13 @@ def _exact(model: TrainedModel, frame: pd.DataFrame, reference: dict, chosen) ->
         return None
     if values is None:
         return None
-    per_row = []
-    for row in values:
-        totals: dict[str, float] = {}
-        for source, value in zip(sources, row, strict=True):
-            totals[source] = totals.get(source, 0.0) + float(value)
-        per_row.append(totals)
-    return method, scale, per_row
+    # Each encoded column adds to the input column it came from.
+    position = {name: j for j, name in enumerate(names)}
+    totals = np.zeros((len(matrix), len(names)))
+    for k, source in enumerate(sources):
+        if source in position:
+            totals[:, position[source]] += values[:, k]
+    return method, scale, totals
 
 
 def _tree_contributions(estimator: _BoostedXGB, matrix: np.ndarray, index):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 MAX_PROBLEMS = 50  # enough to fix a request; more would only repeat themselves
 TRUE = {"true", "yes", "y", "1", "t"}
@@ -69,6 +71,58 @@ class InputChecker:
         # The index keeps the number of rows even for a model without input columns.
         return pd.DataFrame(values, columns=self.columns, index=pd.RangeIndex(len(rows)))
 
+    def table(self, table: pa.Table) -> pd.DataFrame:
+        """A whole file's rows (an Arrow table as the dataset readers give it) checked and typed
+        column by column, by the same rules as `frame`; problems name the row (from 0)."""
+        missing = [name for name in self.columns if name not in table.column_names]
+        if missing:
+            raise InvalidInput([Problem(-1, name, "This column is missing from the file.") for name in missing])
+        problems: list[Problem] = []
+        values = {}
+        for column in self.schema:
+            typed, bad = self._column(table.column(column["name"]), column)
+            values[column["name"]] = typed
+            for row in np.flatnonzero(bad)[:MAX_PROBLEMS]:
+                message = self._read(_scalar(table, column, row), column)[1] or "This value cannot be used."
+                problems.append(Problem(int(row), column["name"], message))
+        if problems:
+            problems.sort(key=lambda p: (p.row, self.columns.index(p.column)))
+            raise InvalidInput(problems[:MAX_PROBLEMS])
+        return pd.DataFrame(values, columns=self.columns, index=pd.RangeIndex(table.num_rows))
+
+    def _column(self, data: pa.ChunkedArray, column: dict) -> tuple[object, np.ndarray]:
+        """(typed values, mask of the rows whose value cannot be used)."""
+        kind, type_ = column["kind"], data.type
+        present = data.is_valid().to_numpy(zero_copy_only=False)
+        if kind == "numeric" and (pa.types.is_integer(type_) or pa.types.is_floating(type_)):
+            numbers = data.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            return numbers, present & ~np.isfinite(np.where(present, numbers, 0.0))
+        if kind == "boolean" and pa.types.is_boolean(type_):
+            return data.cast(pa.float64()).to_numpy(zero_copy_only=False), np.zeros(len(present), bool)
+        if kind == "datetime" and (pa.types.is_timestamp(type_) or pa.types.is_date(type_)):
+            stamps = pd.to_datetime(data.to_pandas())
+            return (stamps.dt.tz_localize(None) if stamps.dt.tz else stamps), np.zeros(len(present), bool)
+        try:
+            text = data.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            text = pa.array([None if v is None else str(v) for v in data.to_pylist()], pa.string())
+        series = pd.Series(text.to_pandas(), dtype=object)
+        if kind in ("numeric", "boolean", "datetime"):
+            series = series.str.strip()
+        if kind == "numeric":
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+            return numbers, present & ~np.isfinite(np.where(present, numbers, 0.0))
+        if kind == "boolean":
+            lowered = series.str.lower()
+            numbers = np.where(lowered.isin(TRUE), 1.0, np.where(lowered.isin(FALSE), 0.0, np.nan))
+            return numbers, present & np.isnan(numbers)
+        if kind == "datetime":
+            stamps = _dates(series)
+            return stamps, present & stamps.isna().to_numpy()
+        known = self.known.get(column["name"])
+        bad = present & ~series.isin(known).to_numpy() if known is not None else np.zeros(len(present), bool)
+        return series.where(series.notna(), None), bad
+
     def _read(self, value, column: dict) -> tuple[object, str]:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None, ""
@@ -88,6 +142,29 @@ class InputChecker:
             shown = ", ".join(f"“{c}”" for c in listed[:10]) + (", …" if len(listed) > 10 else "")
             return None, f"“{text[:100]}” was never seen in training. Known values: {shown}."
         return text, ""
+
+
+def _scalar(table: pa.Table, column: dict, row) -> object:
+    value = table.column(column["name"])[int(row)].as_py()
+    return str(value) if column["kind"] not in ("numeric", "boolean") and value is not None else value
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    """Text as naive times: ISO dates at once, anything else (another format, mixed time zones)
+    one distinct value at a time, as a single row would be read."""
+    try:
+        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601")
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_localize(None)
+    except (ValueError, TypeError):
+        stamps = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    failed = series.notna() & stamps.isna()
+    if failed.any():
+        lookup = {value: _date(value)[0] for value in series[failed].unique()}
+        stamps = stamps.astype(object)
+        stamps[failed] = series[failed].map(lookup)
+        stamps = pd.to_datetime(stamps, errors="coerce")
+    return stamps
 
 
 def _number(value) -> tuple[object, str]:
