@@ -48,10 +48,17 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, PolicyViewSe
 
     @extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        params = TokenCreateSerializer(data=request.data)
+        params = TokenCreateSerializer(data=request.data, context=self.get_serializer_context())
         params.is_valid(raise_exception=True)
-        days = params.validated_data.get("expires_in_days") or settings.API_TOKEN_DEFAULT_TTL_DAYS
-        token, raw = ApiToken.issue(user=request.user, name=params.validated_data["name"], expires_in_days=days)
+        data = params.validated_data
+        days = data.get("expires_in_days") or settings.API_TOKEN_DEFAULT_TTL_DAYS
+        token, raw = ApiToken.issue(
+            user=request.user,
+            name=data["name"],
+            expires_in_days=days,
+            scope=data["scope"],
+            project=data.get("project"),
+        )
         token.token = raw
         return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 

@@ -7,12 +7,14 @@ from .models import ApiToken, hash_token
 
 def user_for_token(raw: str):
     """Return (user, token) for an active token, or raise AuthenticationFailed."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    token = ApiToken.objects.select_related("user", "project").filter(key_hash=hash_token(raw)).first()
     if token is None or not token.user.is_active:
         raise exceptions.AuthenticationFailed("Invalid token.")
     if not token.is_active:
         raise exceptions.AuthenticationFailed(f"Token {token.status}.")
     token.touch()
+    # The permission policy reads the token's limits (scope, project) from the user it acts as.
+    token.user.api_token = token
     return token.user, token
 
 

@@ -6,7 +6,10 @@ from functools import cache
 from django import forms
 from django.conf import settings
 
-from .models import User
+from projects.models import Project
+from projects.permissions import restrict
+
+from .models import ApiToken, User
 
 NEVER = "never"
 TOKEN_LIFETIMES = (30, 90, 365)
@@ -81,11 +84,28 @@ class TokenForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. CI pipeline"}),
     )
     expires_in = forms.ChoiceField(label="Expires", choices=lifetime_choices)
+    scope = forms.ChoiceField(
+        label="May",
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.ALL,
+        help_text="Read only, or read and predict, for a script that should change nothing.",
+    )
+    project = forms.ModelChoiceField(
+        label="Reaches",
+        queryset=Project.objects.none(),
+        required=False,
+        empty_label="All my projects",
+        help_text="One project only, for a deployment that needs no other.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         default = settings.API_TOKEN_DEFAULT_TTL_DAYS
         self.fields["expires_in"].initial = str(default) if default else NEVER
+        if user is not None:
+            projects = restrict(Project.objects.select_related("workspace"), user, "view")
+            self.fields["project"].queryset = projects.order_by("workspace__name", "name")
+            self.fields["project"].label_from_instance = lambda p: f"{p.workspace.name} / {p.name}"
 
     def clean_expires_in(self) -> int | None:
         value = self.cleaned_data["expires_in"]

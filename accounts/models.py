@@ -105,11 +105,31 @@ class ApiTokenQuerySet(models.QuerySet):
         )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the plain text is shown once."""
+    """A personal API token. Only its SHA-256 is stored; the plain text is shown once.
+
+    A token acts as its user, within two optional limits: a scope (read only, or read and
+    predict: the API refuses other writes) and one project (projects.permissions)."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", "Everything my role allows"
+        READ = "read", "Read only"
+        PREDICT = "predict", "Read and predict"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="When set, the token reaches this project only.",
+    )
     prefix = models.CharField(max_length=16, help_text="First characters, to recognise the token.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -127,14 +147,41 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, user, name: str, expires_in_days: int | None = None) -> tuple["ApiToken", str]:
+    def issue(
+        cls, *, user, name: str, expires_in_days: int | None = None, scope: str = Scope.ALL, project=None
+    ) -> tuple["ApiToken", str]:
         """Create a token and return it with its plain text, which is never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
         token = cls.objects.create(
-            user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw), expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=raw[:12],
+            key_hash=hash_token(raw),
+            expires_at=expires_at,
+            scope=scope,
+            project=project,
         )
         return token, raw
+
+    @property
+    def is_limited(self) -> bool:
+        return self.scope != self.Scope.ALL or self.project_id is not None
+
+    def refusal(self, method: str, action: str, *, outside: bool = False) -> str:
+        """Why a request (HTTP `method`, policy `action`) is beyond this token's scope, or "".
+        `outside`: the request changes something above any project (the user's settings or
+        tokens, workspaces), which a limited token may only read (else it could, say, issue
+        itself a broader token). Which projects it reaches is the permission policy's part."""
+        if method in SAFE_METHODS:
+            return ""
+        if outside and self.is_limited:
+            return "A limited token cannot change account settings, tokens or workspaces; use an unlimited one."
+        if self.scope == self.Scope.READ:
+            return "This token is read-only."
+        if self.scope == self.Scope.PREDICT and action != "predict":
+            return "This token may only read and predict."
+        return ""
 
     @property
     def status(self) -> str:

@@ -4,8 +4,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from automl_site.api import NamedChoiceField
-from projects.models import Membership, Role
+from automl_site.api import NamedChoiceField, PolicyRelatedField
+from projects.models import Membership, Project, Role
 
 from .models import ApiToken, User
 
@@ -46,12 +46,25 @@ class TokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "status"]
+        fields = ["id", "name", "prefix", "scope", "project", "created_at", "last_used_at", "expires_at", "status"]
         read_only_fields = fields
 
 
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    scope = NamedChoiceField(
+        enum_name="TokenScopeEnum",
+        choices=ApiToken.Scope.values,
+        default=ApiToken.Scope.ALL,
+        help_text="all: everything your role allows; read: read only; predict: read and predict.",
+    )
+    project = PolicyRelatedField(
+        queryset=Project.objects.all(),
+        policy_action="view",
+        required=False,
+        allow_null=True,
+        help_text="Limit the token to this project (by id).",
+    )
     expires_in_days = serializers.IntegerField(
         min_value=1,
         max_value=3650,

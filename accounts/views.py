@@ -42,8 +42,8 @@ def profile(request):
 
 def _tokens_context(request, *, form=None, new_token=None, raw_token=None) -> dict:
     return {
-        "form": form or TokenForm(),
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "form": form or TokenForm(user=request.user),
+        "tokens": ApiToken.objects.filter(user=request.user).select_related("project"),
         "new_token": new_token,
         "raw_token": raw_token,
         "example_url": request.build_absolute_uri("/api/v1/me/"),
@@ -55,10 +55,14 @@ def _tokens_context(request, *, form=None, new_token=None, raw_token=None) -> di
 def tokens(request):
     """List the user's tokens and create one. A new token's plain text is in this one response only."""
     if request.method == "POST":
-        form = TokenForm(request.POST)
+        form = TokenForm(request.POST, user=request.user)
         if form.is_valid():
             token, raw = ApiToken.issue(
-                user=request.user, name=form.cleaned_data["name"], expires_in_days=form.cleaned_data["expires_in"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in"],
+                scope=form.cleaned_data["scope"],
+                project=form.cleaned_data["project"],
             )
             context = _tokens_context(request, new_token=token, raw_token=raw)
         else:

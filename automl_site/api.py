@@ -47,6 +47,16 @@ class PolicyPermission(drf_permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        token = getattr(request.user, "api_token", None)
+        if token is not None:
+            # A token's scope: writes beyond it are refused here, with the reason. (The policy
+            # narrows what a token limited to one project reaches.)
+            refusal = token.refusal(
+                request.method, view.policy_action(), outside=view.above_projects or bool(view.owner_field)
+            )
+            if refusal:
+                self.message = refusal
+                return False
         if view.parent_model is not None:
             # Raises Http404 (parent not visible) or PermissionDenied (visible, action not allowed).
             view.get_parent()
@@ -89,6 +99,9 @@ class PolicyViewSet(viewsets.GenericViewSet):
     policy_actions: dict[str, str] = {}
     #: The field naming the user who owns each row, for per-user resources.
     owner_field: str = ""
+    #: Resources above any one project (workspaces and their members): an API token limited to
+    #: a project, or to reading and predicting, may only read them.
+    above_projects: bool = False
     #: Nested resources: the parent's model, its URL keyword and the child's field pointing to it.
     parent_model = None
     parent_url_kwarg: str = ""

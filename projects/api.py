@@ -56,6 +56,7 @@ class WorkspaceViewSet(
 
     serializer_class = WorkspaceSerializer
     policy_actions = {"partial_update": "change", "destroy": "delete", "leave": "leave"}
+    above_projects = True
 
     def get_queryset(self):
         queryset = Workspace.objects.all()
@@ -90,6 +91,7 @@ class WorkspaceChildViewSet(PolicyViewSet):
     parent_model = Workspace
     parent_url_kwarg = "workspace_pk"
     parent_field = "workspace"
+    above_projects = True
 
 
 @extend_schema(tags=["workspaces"])

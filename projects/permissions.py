@@ -11,6 +11,11 @@ Pages, API views, WebSocket consumers, admin screens and downloads use these fun
 - `get_object_for_user(user, queryset, action, **lookup)` fetches one object: 404 when the
   user may not see it, 403 when they may see it but not do `action`;
 - `can(user, action, obj)` answers yes or no, for showing buttons and for checks in services.
+
+A request made with an API token limited to one project (accounts.ApiToken) carries the token
+as `user.api_token`: it reaches that project's objects only, and its workspace only to view it.
+(A token's scope, read only or read and predict, is a limit on the request's method, applied by
+the API's `PolicyPermission` before any of this.)
 """
 
 from __future__ import annotations
@@ -40,12 +45,14 @@ WORKSPACE_ACTIONS = {
 # the guardian permissions that grant the same action to someone outside the workspace.
 PROJECT_ACTIONS = {
     "view": VIEWER,
+    "predict": VIEWER,
     "change": EDITOR,
     "delete": ADMIN,
     "share": ADMIN,
 }
 SHARE_PERMS = {
     "view": ("view_project", "change_project"),
+    "predict": ("view_project", "change_project"),
     "change": ("change_project",),
 }
 SHARE_ROLES = {"viewer": ("view_project",), "editor": ("view_project", "change_project")}
@@ -57,6 +64,16 @@ class UnknownAction(ValueError):
 
 def _authenticated(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _token(user):
+    """The API token the request was made with, when it was (set by BearerTokenAuthentication)."""
+    return getattr(user, "api_token", None)
+
+
+def _token_project(user):
+    token = _token(user)
+    return token.project if token is not None and token.project_id else None
 
 
 def _required(table: dict[str, int], action: str) -> int:
@@ -107,10 +124,13 @@ def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.Qu
     if not _authenticated(user):
         return queryset.none()
     model = queryset.model
-    if model is Workspace:
-        return queryset.filter(pk__in=_workspace_ids(user, _required(WORKSPACE_ACTIONS, action)))
-    if model is Membership:
-        return queryset.filter(workspace_id__in=_workspace_ids(user, _required(WORKSPACE_ACTIONS, action)))
+    only = _token_project(user)
+    if model in (Workspace, Membership):
+        if only is not None and action != "view":
+            return queryset.none()
+        field = "pk" if model is Workspace else "workspace_id"
+        queryset = queryset.filter(**{f"{field}__in": _workspace_ids(user, _required(WORKSPACE_ACTIONS, action))})
+        return queryset.filter(**{field: only.workspace_id}) if only is not None else queryset
     path = project_scope(model)
     if path is None:
         raise UnknownAction(f"{model.__name__} is not governed by the permission policy.")
@@ -122,6 +142,8 @@ def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.Qu
     alive = {f"{prefix}workspace__deleted_at__isnull": True}
     if path:
         alive[f"{prefix}deleted_at__isnull"] = True
+    if only is not None:
+        alive[f"{prefix}pk"] = only.pk
     return queryset.filter(allowed, **alive)
 
 
@@ -158,13 +180,16 @@ def can(user, action: str, obj) -> bool:
     """May `user` do `action` on `obj`?"""
     if not _authenticated(user) or obj is None:
         return False
+    only = _token_project(user)
     if isinstance(obj, Workspace):
+        if only is not None and (action != "view" or obj.pk != only.workspace_id):
+            return False
         return not obj.is_deleted and _rank_in(user, obj) >= _required(WORKSPACE_ACTIONS, action)
     if isinstance(obj, Membership):
         return can(user, action, obj.workspace)
     project = obj if isinstance(obj, Project) else _project_of(obj)
     rank = _required(PROJECT_ACTIONS, action)
-    if project.is_deleted or project.workspace.is_deleted:
+    if project.is_deleted or project.workspace.is_deleted or (only is not None and project.pk != only.pk):
         return False
     if _rank_in(user, project.workspace) >= rank:
         return True

@@ -70,11 +70,11 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchCreateSerializer(serializers.Serializer):
     model = PolicyRelatedField(
-        queryset=ModelVersion.objects.all(), policy_action="view", required=False, help_text="A model version's id."
+        queryset=ModelVersion.objects.all(), policy_action="predict", required=False, help_text="A model version's id."
     )
     project = PolicyRelatedField(
         queryset=Project.objects.all(),
-        policy_action="view",
+        policy_action="predict",
         required=False,
         help_text="Instead of `model`: the project whose alias chooses the version.",
     )
@@ -121,7 +121,7 @@ class BatchPredictionViewSet(
     serializer_class = BatchSerializer
     filter_backends = [PolicyFilterBackend, filters.DjangoFilterBackend]
     filterset_class = BatchFilter
-    policy_actions = {"destroy": "change"}
+    policy_actions = {"create": "predict", "destroy": "change"}
 
     def get_queryset(self):
         return BatchPrediction.objects.select_related("version", "created_by").order_by("-created_at", "-id")

@@ -108,8 +108,14 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
     filter_backends = [PolicyFilterBackend, filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = ModelFilter
     ordering_fields = ["created_at", "number"]
-    # Predicting reads the model: whoever may see it may use it.
-    policy_actions = {"partial_update": "change", "aliases": "change", "remove_alias": "change"}
+    # Whoever may see a model may predict with it ("predict" is its own action so that an API
+    # token can be limited to reading and predicting).
+    policy_actions = {
+        "partial_update": "change",
+        "aliases": "change",
+        "remove_alias": "change",
+        "predict": "predict",
+    }
 
     def get_queryset(self):
         return (
@@ -217,6 +223,7 @@ class ProjectPredictViewSet(PolicyViewSet):
     parent_url_kwarg = "project_pk"
     parent_field = "project"
     serializer_class = PredictSerializer
+    policy_actions = {"create": "predict"}
 
     def get_queryset(self):
         return ModelVersion.objects.none()

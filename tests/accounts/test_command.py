@@ -56,3 +56,11 @@ def test_inactive_user_gets_no_token(owner):
     owner.save(update_fields=["is_active"])
     with pytest.raises(CommandError, match="deactivated"):
         run(owner.email)
+
+
+def test_a_token_limited_to_predicting_in_one_project(owner, project, outsider):
+    out, err = run(owner.email, "--scope", "predict", "--project", str(project.pk))
+    token = ApiToken.objects.get(user=owner)
+    assert (token.scope, token.project) == ("predict", project)
+    with pytest.raises(CommandError, match="project this user can see"):
+        run(outsider.email, "--project", str(project.pk))

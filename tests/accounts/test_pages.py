@@ -181,7 +181,7 @@ def test_profile_with_an_unknown_time_zone_shows_a_readable_error(client, owner)
 def test_creating_a_token_shows_it_once_and_stores_only_its_hash(client, owner):
     login(client, owner)
 
-    response = client.post(reverse("tokens"), {"name": "CI pipeline", "expires_in": "90"})
+    response = client.post(reverse("tokens"), {"name": "CI pipeline", "expires_in": "90", "scope": "all"})
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -202,7 +202,7 @@ def test_creating_a_token_shows_it_once_and_stores_only_its_hash(client, owner):
 def test_a_token_can_be_created_without_expiry(client, owner):
     login(client, owner)
 
-    client.post(reverse("tokens"), {"name": "Forever", "expires_in": "never"})
+    client.post(reverse("tokens"), {"name": "Forever", "expires_in": "never", "scope": "all"})
 
     assert ApiToken.objects.get(user=owner).expires_at is None
 
@@ -218,7 +218,9 @@ def test_the_default_lifetime_comes_from_settings(client, owner, settings):
 def test_creating_a_token_with_htmx_answers_with_the_panel_only(client, owner):
     login(client, owner)
 
-    response = client.post(reverse("tokens"), {"name": "Notebook", "expires_in": "30"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("tokens"), {"name": "Notebook", "expires_in": "30", "scope": "all"}, HTTP_HX_REQUEST="true"
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -235,7 +237,7 @@ def test_creating_a_token_with_htmx_answers_with_the_panel_only(client, owner):
 def test_a_token_needs_a_name_of_at_most_100_characters(client, owner, name, message):
     login(client, owner)
 
-    response = client.post(reverse("tokens"), {"name": name, "expires_in": "90"})
+    response = client.post(reverse("tokens"), {"name": name, "expires_in": "90", "scope": "all"})
 
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -318,3 +320,20 @@ def test_the_500_page_needs_no_context():
 
     assert "Something went wrong" in html
     assert 'href="/static/css/app.css"' in html
+
+
+def test_a_token_can_be_limited_to_reading_and_predicting_in_one_project(client, owner, project, outsider):
+    login(client, owner)
+    page = client.get(reverse("tokens")).content.decode()
+    assert "Read and predict" in page and project.name in page
+    client.post(reverse("tokens"), {"name": "Scorer", "expires_in": "30", "scope": "predict", "project": project.pk})
+    token = ApiToken.objects.get(user=owner, name="Scorer")
+    assert (token.scope, token.project) == ("predict", project)
+    listed = client.get(reverse("tokens")).content.decode()
+    assert "Read and predict, only" in listed
+    # A project the user cannot see is not a choice.
+    elsewhere = factories.make_project(factories.make_workspace(outsider, "Theirs"), outsider, "Secret")
+    response = client.post(
+        reverse("tokens"), {"name": "X", "expires_in": "30", "scope": "all", "project": elsewhere.pk}
+    )
+    assert response.status_code == 200 and not ApiToken.objects.filter(name="X").exists()

@@ -121,7 +121,17 @@ def test_create_token_returns_it_once_and_stores_only_a_hash(owner, as_user):
 
     listed = client.get(api_url("token-list")).json()["results"]
     created = next(t for t in listed if t["id"] == body["id"])
-    assert set(created) == {"id", "name", "prefix", "created_at", "last_used_at", "expires_at", "status"}
+    assert set(created) == {
+        "id",
+        "name",
+        "prefix",
+        "scope",
+        "project",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "status",
+    }
 
     # And it works.
     assert bearer(raw).get(api_url("me-detail")).status_code == 200

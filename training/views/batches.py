@@ -36,7 +36,7 @@ def batch_for(request, pk: int, action: str = "view") -> BatchPrediction:
 @require_http_methods(["GET", "POST"])
 def model_batch(request, pk):
     """The form that scores a file with this version, and the version's recent batches."""
-    version = version_for(request, pk)
+    version = version_for(request, pk, "predict")
     clustering = version.problem_type == "clustering"
     if request.method == "POST":
         form = BatchForm(request.POST, request.FILES, project=version.project, clustering=clustering)

@@ -194,7 +194,7 @@ def job_register(request, pk):
 def model_predict(request, pk):
     """A form generated from the version's inputs; posting it shows the prediction, the class
     probabilities and how each column pushed it (the result replaces itself under htmx)."""
-    version = version_for(request, pk)
+    version = version_for(request, pk, "predict")
     context = project_page_context(request.user, version.project)
     typical = typical_row(version.input_schema)
     values = {c["name"]: _shown(typical.get(c["name"])) for c in version.input_schema}
