@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from projects.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 
 from . import services
-from .models import JobEvent, ModelAlias, ModelVersion, TrainingJob, Trial
+from .models import BatchPrediction, JobEvent, ModelAlias, ModelVersion, TrainingJob, Trial
 
 JOB_FIELDS = (
     "project",
@@ -146,3 +146,14 @@ class ModelAliasAdmin(ReadOnlyAdmin):
     list_select_related = ("project", "version__project", "updated_by")
     search_fields = ("name", "project__name")
     readonly_fields = [f.name for f in ModelAlias._meta.fields]
+
+
+@admin.register(BatchPrediction)
+class BatchPredictionAdmin(ReadOnlyAdmin):
+    """Files scored by a model; started from the app or the API, shown here to follow them."""
+
+    list_display = ("__str__", "project", "status", "rows", "output_format", "created_by", "created_at")
+    list_filter = ("status", "output_format", ("project", admin.RelatedOnlyFieldListFilter), "created_at")
+    list_select_related = ("project", "version__project", "created_by")
+    search_fields = ("source_name", "project__name")
+    readonly_fields = [f.name for f in BatchPrediction._meta.fields]

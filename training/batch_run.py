@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -58,6 +59,9 @@ def run(*, batch_id: int, token: str) -> None:
             _run(batch)
         except InvalidInput as exc:
             _fail(batch, _problems_message(exc), problems=[p.as_dict() for p in exc.problems])
+        except SoftTimeLimitExceeded:
+            limit = settings.BATCH_TIME_LIMIT_S
+            _fail(batch, f"Stopped after the {limit // 60:,}-minute limit (AUTOML_BATCH_TIME_LIMIT_S); split the file.")
         except (IngestError, ArtifactError, FileNotFoundError) as exc:
             _fail(batch, str(exc) if not isinstance(exc, FileNotFoundError) else "The input file is gone.")
         except Exception:

@@ -114,6 +114,7 @@ def populated(workspace, owner, project, editor, viewer, sharee):
     PredictionLog.objects.create(
         project=project, version=version, source="api", rows=1, inputs=[{"a": 1}], outputs={}, latency_ms=3.2
     )
+    factories.make_batch(version, owner)
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
 
