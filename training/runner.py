@@ -169,6 +169,7 @@ def build_spec(
             "validation": {"strategy": strategy, "folds": validation.get("folds", 5), "column": extra},
             "test_fraction": options.get("test_fraction", 0.2),
             "families": options.get("families") or [],
+            "algorithms": options.get("algorithms") or [],
             "max_trials": options.get("max_trials"),
             "ensemble": options.get("ensemble", True),
             "balance": options.get("balance", "auto"),

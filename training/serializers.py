@@ -190,6 +190,12 @@ class JobCreateSerializer(serializers.Serializer):
     time_budget_s = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     validation = ValidationOptionsSerializer(required=False)
     families = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=30)
+    algorithms = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        max_length=100,
+        help_text='Only these algorithms (keys from /api/v1/algorithms/), e.g. ["xgboost_classifier"].',
+    )
     seed = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
     max_trials = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
     test_fraction = serializers.FloatField(
@@ -202,6 +208,7 @@ class JobCreateSerializer(serializers.Serializer):
     OPTION_FIELDS = (
         "validation",
         "families",
+        "algorithms",
         "seed",
         "max_trials",
         "test_fraction",

@@ -133,6 +133,13 @@ def clean_options(
     unknown = [f for f in families if f not in known]
     if unknown:
         errors["families"] = f"Unknown families for {task}: {', '.join(unknown)}. Choose from: {', '.join(known)}."
+    algorithms = [str(a) for a in options.get("algorithms") or []]
+    offered = {a.key for a in engine_catalog.for_task(task) if a.family != "baseline"}
+    strangers = [a for a in algorithms if a not in offered]
+    if strangers:
+        errors["algorithms"] = (
+            f"Unknown algorithms for {task}: {', '.join(strangers[:5])}. The catalog at /algorithms/ lists their keys."
+        )
     try:
         seed = int(options.get("seed") or 0)
         if not 0 <= seed <= MAX_SEED:
@@ -165,6 +172,7 @@ def clean_options(
     clean = {
         "validation": {"strategy": strategy, "folds": folds, "column": column_name},
         "families": families,
+        **({"algorithms": algorithms} if algorithms else {}),
         "seed": seed,
         "max_trials": max_trials,
         "test_fraction": test_fraction,

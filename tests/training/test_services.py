@@ -54,6 +54,7 @@ def test_auto_detection_picks_regression_for_a_continuous_number_and_clustering_
         ({"options": {"validation": {"strategy": "sideways"}}}, "validation", "Unknown validation"),
         ({"options": {"validation": {"folds": 1}}}, "validation", "between 2 and 20"),
         ({"options": {"families": ["centroid"]}}, "families", "Unknown families for classification"),
+        ({"options": {"algorithms": ["kmeans"]}}, "algorithms", "Unknown algorithms for classification: kmeans"),
         ({"options": {"seed": -1}}, "seed", "whole number"),
         ({"options": {"test_fraction": 0.9}}, "test_fraction", "from 0 to 0.5"),
         ({"problem_type": "astrology"}, "problem_type", "Choose one of"),

@@ -122,6 +122,7 @@ def search_config(config: dict) -> SearchConfig:
         ),
         test_fraction=float(config.get("test_fraction", 0.2)),
         families=tuple(config.get("families") or ()),
+        algorithms=tuple(config.get("algorithms") or ()),
         max_trials=config.get("max_trials"),
         ensemble=bool(config.get("ensemble", True)),
         balance=config.get("balance", "auto"),

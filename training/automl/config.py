@@ -17,6 +17,7 @@ class SearchConfig:
     validation: Validation = field(default_factory=Validation)
     test_fraction: float = 0.2  # holdout for the final evaluation; 0 = none (evaluate out of fold)
     families: tuple[str, ...] = ()  # empty = all families
+    algorithms: tuple[str, ...] = ()  # catalog keys; empty = every algorithm of the allowed families
     max_trials: int | None = None  # stop after this many trials even with time left
     ensemble: bool = True
     balance: str = "auto"  # auto | weights | off

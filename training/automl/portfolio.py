@@ -97,11 +97,17 @@ def baseline(task: str) -> Candidate | None:
 
 
 def initial(
-    task: str, ctx: catalog.Context, families: tuple[str, ...] = (), *, log_target: bool = False
+    task: str,
+    ctx: catalog.Context,
+    families: tuple[str, ...] = (),
+    *,
+    log_target: bool = False,
+    algorithms: tuple[str, ...] = (),
 ) -> list[Candidate]:
-    """The portfolio for this data: curated configurations in the allowed families, then the
-    defaults of any allowed family the curated list does not reach, cheapest-and-best first.
-    For a skewed positive regression target, the boosted defaults are also tried on a log scale."""
+    """The portfolio for this data: curated configurations in the allowed families (and, when
+    `algorithms` names some, of those algorithms only), then the defaults of any allowed family
+    or algorithm the curated list does not reach, cheapest-and-best first. For a skewed positive
+    regression target, the boosted defaults are also tried on a log scale."""
     configs = list(_CLUSTERING) if task == "clustering" else [(_key(task, s), p) for s, p in _SHARED] + _EXTRA[task]
     if log_target and task == "regression":
         logged = [(_key(task, s), {**p, TARGET_TRANSFORM: "log"}) for s, p in _SHARED[:2]]
@@ -111,8 +117,14 @@ def initial(
         algorithm = catalog.get(key)
         if algorithm.task != task or (families and algorithm.family not in families):
             continue
+        if algorithms and key not in algorithms:
+            continue
         if algorithm.applicable(ctx) is None:
             out.append(Candidate(key, params))
+    if algorithms:
+        tried = {c.algorithm.key for c in out}
+        rest = [catalog.get(k) for k in algorithms if k not in tried and catalog.get(k).applicable(ctx) is None]
+        return out + [Candidate(a.key, {}) for a in rest if a.task == task]
     if families:
         covered = {c.algorithm.family for c in out}
         rest = [

@@ -346,7 +346,11 @@ class Search:
             self._run_trial(base, "baseline")
         self._step(0.02, "Trying strong defaults")
         for candidate in portfolio.initial(
-            self.config.task, ctx, self.config.families, log_target=self.data.skewed_target
+            self.config.task,
+            ctx,
+            self.config.families,
+            log_target=self.data.skewed_target,
+            algorithms=self.config.algorithms,
         ):
             if not self._budget_left():
                 break

@@ -190,3 +190,11 @@ def test_time_ordered_validation_runs_end_to_end(tmp_path):
     )
     assert "time-ordered" in result.validation
     assert all(len(r.fold_scores) == 3 for r in result.leaderboard if r.status == "succeeded" and r.phase != "ensemble")
+
+
+def test_a_search_can_be_limited_to_named_algorithms(tmp_path):
+    X, y = buyers_xy()
+    settings = config(algorithms=("xgboost_classifier",), max_trials=4, ensemble=False)
+    result = run(X, y, column_types=BUYER_TYPES, config=settings, out_dir=str(tmp_path))
+    assert {r.key for r in result.leaderboard if r.phase != "baseline"} == {"xgboost_classifier"}
+    assert result.best.key == "xgboost_classifier"
