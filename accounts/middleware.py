@@ -5,17 +5,25 @@ import zoneinfo
 
 from django.utils import timezone
 
+from automl_site.middleware import BothModes
 
-class UserTimezoneMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
 
-    def __call__(self, request):
+class UserTimezoneMiddleware(BothModes):
+    def before(self, request):
         user = getattr(request, "user", None)
-        zone = getattr(user, "timezone", "") if user is not None and user.is_authenticated else ""
+        self._activate(getattr(user, "timezone", "") if user is not None and user.is_authenticated else "")
+
+    async def _acall(self, request):
+        # In async mode the user is loaded with `auser()`: `request.user` would query the database
+        # from the event loop.
+        user = await request.auser() if hasattr(request, "auser") else None
+        self._activate(getattr(user, "timezone", "") if user is not None and user.is_authenticated else "")
+        return await self.get_response(request)
+
+    @staticmethod
+    def _activate(zone: str) -> None:
         timezone.deactivate()
         # A zone no longer in the system's database falls back to UTC rather than failing the page.
         with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
             if zone:
                 timezone.activate(zoneinfo.ZoneInfo(zone))
-        return self.get_response(request)

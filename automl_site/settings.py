@@ -88,8 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "automl_site.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "automl_site.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -374,6 +375,8 @@ TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
 PREDICT_CACHE_BYTES = env_int("AUTOML_PREDICT_CACHE_MB", 512) * 1024 * 1024
 PREDICT_MAX_ROWS = env_int("AUTOML_PREDICT_MAX_ROWS", 1000)
 PREDICTION_LOG_SAMPLE = float(env_str("AUTOML_PREDICTION_LOG_SAMPLE", "1"))
+# API prediction logs are written in bulk this often (0: each with its request).
+PREDICTION_LOG_FLUSH_S = float(env_str("AUTOML_PREDICTION_LOG_FLUSH_S", "1"))
 # A batch prediction (a file scored on a worker) is stopped after this long.
 BATCH_TIME_LIMIT_S = env_int("AUTOML_BATCH_TIME_LIMIT_S", 3 * 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(

@@ -165,11 +165,16 @@ def _connection(url: str, timeout: float = 120) -> http.client.HTTPConnection:
 
 
 def upload(url: str, token: str, project_id: int, path: Path, name: str) -> dict:
-    """POST the file as multipart, streamed from disk in 1 MB chunks; the created dataset's JSON."""
+    """The file as a new dataset of the project; the created dataset's JSON."""
+    return post_file(url, token, "/api/v1/datasets/", {"project": project_id, "name": name}, path)
+
+
+def post_file(url: str, token: str, endpoint: str, fields: dict, path: Path) -> dict:
+    """POST `fields` and the file as multipart, streamed from disk in 1 MB chunks; the JSON answer."""
     boundary = uuid.uuid4().hex
     head = "".join(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-        for key, value in (("project", project_id), ("name", name))
+        for key, value in fields.items()
     )
     head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
     head += "Content-Type: text/csv\r\n\r\n"
@@ -186,7 +191,7 @@ def upload(url: str, token: str, project_id: int, path: Path, name: str) -> dict
     conn = _connection(url, timeout=600)
     conn.request(
         "POST",
-        "/api/v1/datasets/",
+        endpoint,
         body=body(),
         headers={
             "Authorization": f"Bearer {token}",
@@ -198,7 +203,7 @@ def upload(url: str, token: str, project_id: int, path: Path, name: str) -> dict
     response = conn.getresponse()
     payload = response.read()
     conn.close()
-    if response.status != 201:
+    if response.status not in (201, 202):
         raise BenchError(f"The upload was refused ({response.status}): {payload[:500].decode(errors='replace')}")
     return json.loads(payload)
 

@@ -96,7 +96,7 @@ class Platform:
         self.procs[name] = proc
         return proc
 
-    def start(self) -> None:
+    def start(self, queues: str = "default") -> None:
         from django.conf import settings
 
         from automl_site import embedded_redis
@@ -119,7 +119,7 @@ class Platform:
         worker = self._spawn(
             "worker",
             [sys.executable, "-m", "celery", "-A", "automl_site", "worker", "-l", "info", "-n", self.worker_name,
-             "-Q", "default", "--concurrency", "1", "--without-gossip", "--without-mingle"],
+             "-Q", queues, "--concurrency", "1", "--without-gossip", "--without-mingle"],
         )  # fmt: skip
         if not _wait_http(self.url, web):
             raise BenchError(f"The web server did not start; see {self.logs / 'web.log'}")

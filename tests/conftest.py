@@ -27,6 +27,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def prediction_logs_at_once(settings):
+    # A test's rows are in its own transaction, which the log writer's thread cannot see; the
+    # buffered writer has a test of its own (tests/monitoring).
+    settings.PREDICTION_LOG_FLUSH_S = 0
+
+
 @pytest.fixture
 def owner(db):
     return factories.make_user("owner@example.com", full_name="Olive Owner")

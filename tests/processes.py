@@ -36,6 +36,7 @@ def test_database_url() -> str:
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    env.setdefault("AUTOML_PREDICTION_LOG_FLUSH_S", "0")  # tests read the log right after a request
     env.update(extra)
     return env
 

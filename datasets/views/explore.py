@@ -6,8 +6,6 @@ profile lives in explore_profile.py. Each tab shows the version `version_for` ch
 
 from __future__ import annotations
 
-import time
-from functools import wraps
 from html import escape as _escape
 from urllib.parse import urlencode
 
@@ -39,22 +37,6 @@ TYPE_SHORT = {
     "text": "text",
     "identifier": "id",
 }
-
-
-def server_timing(view):
-    """Add `Server-Timing: app;dur=<ms>` so the browser's dev tools and the benchmark see the
-    time spent in the view (rendering included)."""
-
-    @wraps(view)
-    def timed(request, *args, **kwargs):
-        started = time.perf_counter()
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-            response.render()
-        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return response
-
-    return timed
 
 
 def _escape_text(text: str) -> str:
@@ -214,7 +196,6 @@ def _data_tab(request, pk: int, tab: str):
 
 @login_required
 @require_GET
-@server_timing
 def dataset_detail(request, pk):
     """The Preview tab: the first page of rows, sortable and paginated."""
     dataset, version, context = _data_tab(request, pk, "preview")
@@ -231,7 +212,6 @@ def dataset_detail(request, pk):
 
 @login_required
 @require_GET
-@server_timing
 def dataset_rows(request, pk):
     """The table of the Preview tab alone, for htmx: a page of rows in a given order."""
     dataset = dataset_for(request, pk, "view")

@@ -22,7 +22,7 @@ import pandas as pd
 from .budget import estimate_memory, memory_message
 from .config import Events, SearchConfig
 from .data import DataError
-from .search import run
+from .search import refit, run
 from .splits import Validation
 
 
@@ -179,16 +179,12 @@ def main(argv: list[str]) -> int:
         config = search_config(spec["config"])
         X, y, order, groups = load_frame(spec["data"])
         _check_memory(X, spec["column_types"], config.n_jobs, int(spec.get("memory_limit") or 0))
-        result = run(
-            X,
-            y,
-            column_types=spec["column_types"],
-            config=config,
-            out_dir=spec["out_dir"],
-            events=events,
-            order=order,
-            groups=groups,
-        )
+        common = {"column_types": spec["column_types"], "config": config, "out_dir": spec["out_dir"]}
+        common.update(events=events, order=order, groups=groups)
+        if spec.get("refit"):  # one candidate of a finished search, made into a model
+            result = refit(X, y, records=spec["refit"]["records"], number=spec["refit"]["number"], **common)
+        else:
+            result = run(X, y, **common)
         path = Path(spec["out_dir"]) / "result.json"
         path.write_text(json.dumps(result_payload(result), default=_plain, allow_nan=False))
         events.send({"event": "result", "path": str(path)})

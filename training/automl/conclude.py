@@ -20,8 +20,7 @@ log = logging.getLogger("training.automl")
 EXPLAIN_FLOOR_S = 5.0
 
 
-def conclude(search):
-    """Build the search's result from a finished `search.Search`."""
+def _result(search):
     from .search import SearchResult
 
     result = SearchResult(
@@ -39,6 +38,12 @@ def conclude(search):
     )
     result.seconds["search"] = search.budget.elapsed
     result.input_schema = input_schema(search.prepared.X, search.prepared.features)
+    return result
+
+
+def conclude(search):
+    """Build the search's result from a finished `search.Search`."""
+    result = _result(search)
     if result.stopped == "discard":
         log.info("Stopped on request; nothing is kept.")
         return result
@@ -52,6 +57,23 @@ def conclude(search):
         return result
     result.seconds["refit"] = time.monotonic() - started
     _assess(search, result, result.best)
+    return result
+
+
+def conclude_candidate(search, number: int):
+    """A leaderboard candidate other than the kept model, made into a model as the kept one was:
+    refitted on every search row (an ensemble: its members, with its weights), saved, evaluated
+    on the same holdout. `search` is prepared (same data and seed) but not run; its records are
+    the job's leaderboard."""
+    result = _result(search)
+    by_number = {r.number: r for r in search.records}
+    final = by_number.get(number)
+    if final is None or not final.complete():
+        raise DataError("This candidate did not finish its trial; there is nothing to refit.")
+    members = [(by_number[int(k)], w) for k, w in final.weights.items() if int(k) in by_number] or [(final, 1.0)]
+    result.best = final
+    if _refit_and_save(search, result, final, final, members):
+        _assess(search, result, final)
     return result
 
 

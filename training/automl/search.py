@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution
 
 from . import catalog, finish, portfolio, splits, trials
 from .budget import Budget
-from .conclude import conclude
+from .conclude import conclude, conclude_candidate
 from .config import Events, SearchConfig
 from .data import DataError, Feature, prepare
 from .metrics import CLASSIFICATION, CLUSTERING, REGRESSION, get_metric
@@ -405,6 +405,29 @@ def _time_order(values) -> np.ndarray:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     numbers = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
     return np.where(stamps.isna().to_numpy(), np.iinfo(np.int64).min, numbers)
+
+
+def refit(
+    X: pd.DataFrame,
+    y: pd.Series | None,
+    *,
+    column_types: dict[str, str],
+    config: SearchConfig,
+    out_dir: str,
+    records: list[dict],
+    number: int,
+    events: Events | None = None,
+    order=None,
+    groups=None,
+) -> SearchResult:
+    """Candidate `number` of a finished search's leaderboard (`records`, as the trials were
+    reported) refitted, saved and evaluated; the same data and config give the same split."""
+    search = Search(
+        X, y, column_types=column_types, config=config, out_dir=out_dir, events=events or Events(), order=order,
+        groups=groups,
+    )  # fmt: skip
+    search.records = [TrialRecord.from_dict(r) for r in records]
+    return conclude_candidate(search, number)
 
 
 def run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -38,6 +38,14 @@ class TrialRecord:
     error: str = ""
     warnings: list = field(default_factory=list)
     details: dict = field(default_factory=dict)  # clustering: number of clusters, sizes
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrialRecord:
+        """A record as `as_dict` gave it (ensemble weights keyed by trial number again)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["weights"] = {int(k): float(w) for k, w in (data.get("weights") or {}).items()}
+        return cls(**values)
 
     def as_dict(self) -> dict:
         out = asdict(self)

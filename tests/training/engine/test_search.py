@@ -198,3 +198,22 @@ def test_a_search_can_be_limited_to_named_algorithms(tmp_path):
     result = run(X, y, column_types=BUYER_TYPES, config=settings, out_dir=str(tmp_path))
     assert {r.key for r in result.leaderboard if r.phase != "baseline"} == {"xgboost_classifier"}
     assert result.best.key == "xgboost_classifier"
+
+
+def test_another_candidate_of_the_leaderboard_is_refitted_and_evaluated_like_the_kept_one(tmp_path):
+    from training.automl.search import refit
+
+    X, y = buyers_xy()
+    settings = config(families=("linear", "trees"), max_trials=4, ensemble=False)
+    first = run(X, y, column_types=BUYER_TYPES, config=settings, out_dir=str(tmp_path / "search"))
+    other = next(r for r in first.leaderboard if r.complete() and r.number != first.best.number)
+    records = [r.as_dict() for r in first.leaderboard]
+    (tmp_path / "refit").mkdir()
+    again = refit(
+        X, y, column_types=BUYER_TYPES, config=settings, out_dir=str(tmp_path / "refit"), records=records,
+        number=other.number,
+    )  # fmt: skip
+    assert again.best.number == other.number and again.best.key == other.key
+    assert Path(again.model_path).exists() and load(again.model_path, again.sha256).name == other.name
+    # The same split: the holdout the kept model was judged on.
+    assert again.rows == first.rows and again.evaluation["metrics"]["roc_auc"] > 0.5
