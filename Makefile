@@ -39,17 +39,19 @@ check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Figures, not tests: the profiler alone; a 1,000,000-row CSV from upload to ready on a private
-# platform; the AutoML engine against FLAML and a default HistGradientBoosting on seven public
+# platform; a model served over REST and on a worker; the AutoML engine against FLAML and a default HistGradientBoosting on seven public
 # datasets (over an hour; `bench-quick` runs one fold per dataset). Each exits non-zero when a
 # target of its issue is missed.
 bench: install-dev
 	$(PY) -m bench.profile_bench
 	$(PY) -m bench.datasets_bench
+	$(PY) -m bench.serving_bench
 	$(PY) -m bench.training_bench
 
 bench-quick: install-dev
 	$(PY) -m bench.profile_bench
 	$(PY) -m bench.datasets_bench
+	$(PY) -m bench.serving_bench
 	$(PY) -m bench.training_bench --quick
 
 clean:
