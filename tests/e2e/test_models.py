@@ -39,7 +39,7 @@ def test_open_a_model_predict_with_its_form_and_promote_it(live_url, browser_pag
     expect(page.locator("#chart-permutation .main-svg").first).to_be_visible(timeout=30_000)
     shot(page, "1-card")
 
-    page.get_by_role("link", name="Predict").click()
+    page.get_by_role("link", name="Predict", exact=True).click()
     expect(page.get_by_label("plan")).to_have_value(re.compile(".+"))  # typical values filled in
     page.get_by_label("income").fill("95")
     page.get_by_label("plan").select_option("team")

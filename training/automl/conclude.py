@@ -68,7 +68,7 @@ def conclude_candidate(search, number: int):
     result = _result(search)
     by_number = {r.number: r for r in search.records}
     final = by_number.get(number)
-    if final is None or not final.complete():
+    if final is None or not final.complete:
         raise DataError("This candidate did not finish its trial; there is nothing to refit.")
     members = [(by_number[int(k)], w) for k, w in final.weights.items() if int(k) in by_number] or [(final, 1.0)]
     result.best = final
