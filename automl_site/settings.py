@@ -196,11 +196,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fail-stalled-dataset-versions": {"task": "datasets.fail_stalled_versions", "schedule": 300.0},
     "fail-stalled-training-jobs": {"task": "training.fail_stalled_jobs", "schedule": 30.0},
     "fail-stalled-batch-predictions": {"task": "training.fail_stalled_batches", "schedule": 300.0},
+    "fail-stalled-candidate-refits": {"task": "training.fail_stalled_refits", "schedule": 300.0},
 }
 # Training runs on a queue of its own, so operators can give it workers of its own (long jobs then
 # never hold up dataset processing; `make run` serves both queues from one worker).
 TRAINING_QUEUE = "training"
-CELERY_TASK_ROUTES = {"training.run_job": {"queue": TRAINING_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "training.run_job": {"queue": TRAINING_QUEUE},
+    "training.refit_candidate": {"queue": TRAINING_QUEUE},
+}
 
 # --- Auth and accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from projects.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 
 from . import services
-from .models import BatchPrediction, JobEvent, ModelAlias, ModelVersion, TrainingJob, Trial
+from .models import BatchPrediction, CandidateRefit, JobEvent, ModelAlias, ModelVersion, TrainingJob, Trial
 
 JOB_FIELDS = (
     "project",
@@ -157,3 +157,13 @@ class BatchPredictionAdmin(ReadOnlyAdmin):
     list_select_related = ("project", "version__project", "created_by")
     search_fields = ("source_name", "project__name")
     readonly_fields = [f.name for f in BatchPrediction._meta.fields]
+
+
+@admin.register(CandidateRefit)
+class CandidateRefitAdmin(ReadOnlyAdmin):
+    """Candidates being refitted for registration; started from the job page or the API."""
+
+    list_display = ("__str__", "status", "version", "created_by", "created_at")
+    list_filter = ("status", "created_at")
+    list_select_related = ("job__project", "trial", "version__project", "created_by")
+    readonly_fields = [f.name for f in CandidateRefit._meta.fields]

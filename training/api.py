@@ -18,9 +18,9 @@ from rest_framework.response import Response
 
 from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
 
-from . import services
+from . import candidates, services
 from .automl import catalog
-from .models import JobEvent, TrainingJob, Trial
+from .models import CandidateRefit, JobEvent, TrainingJob, Trial
 from .registry import register_job_model
 from .registry_api import ModelVersionSerializer
 from .results import holdout_metrics, load_results
@@ -32,6 +32,8 @@ from .serializers import (
     JobCreateSerializer,
     JobEventSerializer,
     JobSerializer,
+    RefitSerializer,
+    RegisterSerializer,
     TrialSerializer,
 )
 
@@ -130,19 +132,36 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet
         return self.represent(job)
 
     @extend_schema(
-        request=None,
-        responses={201: ModelVersionSerializer, 200: ModelVersionSerializer},
-        summary="Register the job's model as the project's next version",
-        description="The worker registers a job's model when the job ends; this does it again if that failed. "
-        "A model registered already is returned as it is (200).",
+        request=RegisterSerializer,
+        responses={201: ModelVersionSerializer, 200: ModelVersionSerializer, 202: RefitSerializer},
+        summary="Register the job's model, or any candidate, as the project's next version",
+        description="Without `trial`: the model the job kept (the worker registers it when the job ends; this "
+        "does it again if that failed). With `trial`: that leaderboard candidate; the kept one is registered at "
+        "once, any other is refitted on a worker first (202 with the refit to follow at `refits`). A model "
+        "registered already is returned as it is (200).",
     )
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
         job = self.get_object()
-        known = job.model_versions.exists()
-        version = register_job_model(job=job, actor=request.user)
-        code = status.HTTP_200_OK if known else status.HTTP_201_CREATED
-        return Response(ModelVersionSerializer(version, context=self.get_serializer_context()).data, status=code)
+        params = RegisterSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        number = params.validated_data.get("trial")
+        before = set(job.model_versions.values_list("pk", flat=True))
+        if number is None:
+            made = register_job_model(job=job, actor=request.user)
+        else:
+            made = candidates.register(job=job, number=number, actor=request.user)
+        if isinstance(made, CandidateRefit):
+            return Response(RefitSerializer(made).data, status=status.HTTP_202_ACCEPTED)
+        code = status.HTTP_200_OK if made.pk in before else status.HTTP_201_CREATED
+        return Response(ModelVersionSerializer(made, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(responses={200: RefitSerializer(many=True)}, summary="Candidates being (or once) registered")
+    @action(detail=True, methods=["get"])
+    def refits(self, request, pk=None):
+        job = self.get_object()
+        rows = CandidateRefit.objects.filter(job=job).select_related("trial", "version")
+        return Response(RefitSerializer(rows, many=True).data)
 
     @extend_schema(
         parameters=[EventsParamsSerializer],

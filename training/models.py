@@ -305,6 +305,15 @@ def stalled_jobs(cutoff):
     )
 
 
-from .versions import BatchPrediction, ModelAlias, ModelVersion, TrafficSplit  # noqa: E402  (the registry's models, in their own module)
+from .versions import BatchPrediction, CandidateRefit, ModelAlias, ModelVersion, TrafficSplit  # noqa: E402  (the registry's models, in their own module)
 
-__all__ = ["BatchPrediction", "JobEvent", "ModelAlias", "ModelVersion", "TrafficSplit", "TrainingJob", "Trial"]
+__all__ = [
+    "BatchPrediction",
+    "CandidateRefit",
+    "JobEvent",
+    "ModelAlias",
+    "ModelVersion",
+    "TrafficSplit",
+    "TrainingJob",
+    "Trial",
+]

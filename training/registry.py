@@ -50,32 +50,60 @@ def register_job_model(*, job: TrainingJob, actor) -> ModelVersion:
     ask too)."""
     if not job.has_model:
         raise ValidationError("This job kept no model to register.")
-    existing = ModelVersion.objects.filter(job=job, artifact_key=job.artifact_key).first()
-    if existing:
-        return existing
     best: Trial | None = job.best_trial
     summary = job.summary or {}
+    return create_version(
+        job=job,
+        trial=best,
+        name=best.name if best else (summary.get("model") or {}).get("name", "Model"),
+        metrics=holdout_metrics(job) or {},
+        artifact=(job.artifact_key, job.artifact_sha256, job.artifact_size or 0),
+        input_schema=_input_schema(summary),
+        library_versions=(summary.get("model") or {}).get("versions", {}),
+        actor=actor,
+    )
+
+
+def create_version(
+    *,
+    job: TrainingJob,
+    trial: Trial | None,
+    name: str,
+    metrics: dict,
+    artifact: tuple[str, str, int],
+    input_schema: list,
+    library_versions: dict,
+    actor,
+    evaluation_key: str = "",
+) -> ModelVersion:
+    """A stored model of `job` (its artifact key, SHA-256 and size) as the project's next version,
+    audited; the existing version when that artifact is registered already."""
+    key, sha256, size = artifact
+    existing = ModelVersion.objects.filter(job=job, artifact_key=key).first()
+    if existing:
+        return existing
     for attempt in range(3):
         try:
             with transaction.atomic():
                 version = ModelVersion.objects.create(
                     project=job.project,
                     number=_next_number(job.project),
-                    name=best.name if best else (summary.get("model") or {}).get("name", "Model"),
+                    name=name,
                     job=job,
-                    trial=best,
+                    trial=trial,
                     dataset_version=job.dataset_version,
                     problem_type=job.problem_type,
                     target=job.target,
                     metric=job.metric,
-                    score=best.score if best else None,
-                    metrics=holdout_metrics(job) or {},
-                    artifact_key=job.artifact_key,
-                    artifact_sha256=job.artifact_sha256,
-                    artifact_size=job.artifact_size or 0,
-                    input_schema=_input_schema(summary),
+                    score=trial.score if trial else None,
+                    metrics=metrics,
+                    artifact_key=key,
+                    artifact_sha256=sha256,
+                    artifact_size=size,
+                    evaluation_key=evaluation_key,
+                    input_schema=input_schema,
                     output_schema=output_schema(job),
-                    library_versions=(summary.get("model") or {}).get("versions", {}),
+                    library_versions=library_versions,
                     created_by=actor,
                 )
                 audit(
@@ -87,7 +115,7 @@ def register_job_model(*, job: TrainingJob, actor) -> ModelVersion:
             return version
         except IntegrityError:
             # Registered meanwhile (same artifact), or another version took the number: look again.
-            existing = ModelVersion.objects.filter(job=job, artifact_key=job.artifact_key).first()
+            existing = ModelVersion.objects.filter(job=job, artifact_key=key).first()
             if existing:
                 return existing
             if attempt == 2:

@@ -27,6 +27,16 @@ def load_results(job: TrainingJob) -> dict | None:
         return None
 
 
+def version_results(version) -> dict | None:
+    """A model version's results: its own (a candidate refitted after its job), else its job's."""
+    if version.evaluation_key:
+        try:
+            return json.loads(_read(version.evaluation_key))
+        except (OSError, ValueError):
+            return None
+    return load_results(version.job) if version.job.has_model else None
+
+
 def holdout_metrics(job: TrainingJob) -> dict | None:
     results = load_results(job)
     evaluation = (results or {}).get("evaluation") or {}

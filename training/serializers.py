@@ -13,7 +13,7 @@ from projects.models import Project
 
 from .automl import STRATEGIES
 from .automl.metrics import METRICS
-from .models import JobEvent, TrainingJob, Trial
+from .models import CandidateRefit, JobEvent, TrainingJob, Trial
 
 LIST_LEADERBOARD = 10
 
@@ -288,3 +288,22 @@ class AdviceParamsSerializer(serializers.Serializer):
     )
     time_budget_s = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     validation = ValidationOptionsSerializer(required=False)
+
+
+class RegisterSerializer(serializers.Serializer):
+    trial = serializers.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, help_text="A leaderboard candidate's number (#)."
+    )
+
+
+class RefitSerializer(serializers.ModelSerializer):
+    trial = serializers.IntegerField(source="trial.number", read_only=True)
+    name = serializers.CharField(source="trial.name", read_only=True)
+    model = serializers.IntegerField(source="version_id", read_only=True, allow_null=True)
+    model_version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = CandidateRefit
+        fields = ["id", "job", "trial", "name", "status", "error", "model", "model_version", "created_at",
+                  "started_at", "finished_at"]  # fmt: skip
+        read_only_fields = fields

@@ -58,6 +58,22 @@ def fail_stalled_batches() -> int:
     return batch.fail_stalled()
 
 
+@shared_task(name="training.refit_candidate")
+def refit_candidate(refit_id: int, token: str) -> None:
+    """Refit a leaderboard candidate on its job's data and register it (candidates.py)."""
+    from . import candidates
+
+    candidates.run(refit_id=refit_id, token=token)
+
+
+@shared_task(name="training.fail_stalled_refits")
+def fail_stalled_refits() -> int:
+    """Beat task: resend lost candidate refits, fail those whose worker went silent."""
+    from . import candidates
+
+    return candidates.fail_stalled()
+
+
 def enqueue(job) -> None:
     """Send the job's run to the training queue, with time limits from its budget."""
     soft, hard = time_limits(job.time_budget_s)

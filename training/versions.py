@@ -42,6 +42,9 @@ class ModelVersion(models.Model):
     artifact_sha256 = models.CharField(max_length=64)
     artifact_size = models.BigIntegerField()
     artifact_format = models.CharField(max_length=20, default="joblib")
+    evaluation_key = models.CharField(
+        max_length=255, blank=True, help_text="Its own evaluation (a candidate refitted later); else its job's."
+    )
     input_schema = models.JSONField(default=list, blank=True, help_text="Columns, kinds, categories, ranges.")
     output_schema = models.JSONField(default=dict, blank=True, help_text="Classes, or a value, or clusters.")
     library_versions = models.JSONField(default=dict, blank=True)
@@ -195,3 +198,42 @@ class BatchPrediction(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class CandidateRefit(models.Model):
+    """Registering a leaderboard candidate other than the model a job kept: the candidate is
+    refitted on the job's data by a worker (as the kept model was), then registered."""
+
+    permission_project_path = "job__project"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Refitting"
+        SUCCEEDED = "succeeded", "Registered"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    job = models.ForeignKey("training.TrainingJob", on_delete=models.CASCADE, related_name="refits")
+    trial = models.ForeignKey("training.Trial", on_delete=models.CASCADE, related_name="refits")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Registering #{self.trial.number} of job #{self.job.number}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -17,7 +17,7 @@ from projects import permissions, services
 from projects.models import AuditEvent, Invitation, Membership, Project, Workspace
 from tests import factories
 from training import services as training_services
-from training.models import ModelAlias
+from training.models import CandidateRefit, ModelAlias
 from training.reporter import JobReporter
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
@@ -115,6 +115,7 @@ def populated(workspace, owner, project, editor, viewer, sharee):
         project=project, version=version, source="api", rows=1, inputs=[{"a": 1}], outputs={}, latency_ms=3.2
     )
     factories.make_batch(version, owner)
+    CandidateRefit.objects.create(job=job, trial=job.trials.get(), created_by=owner)
     return {"workspace": workspace, "project": project, "deleted_project": gone}
 
 

@@ -210,6 +210,7 @@ MATRIX = [
     Row("200 200 200 400 400 400 401", "post", "job-advice", body=advice),
     # The matrix's job is queued: it has no model to register yet.
     Row("400 400 400 403 404 403 401", "post", "job-register", job),
+    Row("200 200 200 200 404 200 401", "get", "job-refits", job),
     Row("200 200 200 200 200 200 401", "get", "model-list"),
     Row("200 200 200 200 404 200 401", "get", "model-detail", model),
     Row("200 200 200 403 404 403 401", "patch", "model-detail", model, {"notes": "For the demo only."}),

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from projects.views.common import redirect_after_post
+from projects.views.common import redirect_after_post, wants_fragment
 
 from .. import live, services
 from ..automl import catalog
 from ..automl.metrics import METRICS
-from ..models import JobEvent, TrainingJob
+from ..models import CandidateRefit, JobEvent, ModelVersion, TrainingJob
 from ..reporter import event_payload
 from ..results import load_results
 from .common import job_for, job_page_context, leaderboard_context, metric_rows
@@ -44,6 +44,15 @@ def job_detail(request, pk):
     results = load_results(job) if job.has_model else None
     context["evaluation"] = (results or {}).get("evaluation")
     context["holdout_metrics"] = metric_rows(job, (context["evaluation"] or {}).get("metrics") or {})
+    context["refits"] = list(CandidateRefit.objects.filter(job=job).select_related("trial", "version"))
+    context["refits_active"] = any(refit.is_active for refit in context["refits"])
+    context["registered"] = {
+        v.trial_id: v for v in ModelVersion.objects.filter(job=job, trial__isnull=False).only("pk", "number", "trial")
+    }
+    # Candidates can be registered from the leaderboard once the job has ended (not clustering).
+    context["registering"] = context["may"]["change"] and job.is_finished and job.problem_type != "clustering"
+    if wants_fragment(request, "refits"):
+        return render(request, "training/job_detail.html#refits", context)
     return render(request, "training/job_detail.html", context)
 
 

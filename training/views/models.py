@@ -18,12 +18,12 @@ from projects import permissions
 from projects.models import AuditEvent
 from projects.views.common import project_page_context, redirect_after_post, wants_fragment
 
-from .. import predict, registry
+from .. import candidates, predict, registry
 from ..automl.explain_row import typical_row
 from ..automl.model import ArtifactError
-from ..models import ModelAlias, ModelVersion
+from ..models import CandidateRefit, ModelAlias, ModelVersion
 from ..registry_api import artifact_response
-from ..results import load_results
+from ..results import version_results
 from ..versions import SUGGESTED_ALIASES
 from .common import job_for, metric_rows
 
@@ -81,7 +81,7 @@ def model_traffic(request, pk):
 def model_detail(request, pk):
     version = version_for(request, pk)
     project = version.project
-    results = load_results(version.job) if version.job.has_model else None
+    results = version_results(version)
     context = project_page_context(request.user, project)
     context.update(
         {
@@ -179,14 +179,27 @@ def model_download(request, pk):
 @login_required
 @require_POST
 def job_register(request, pk):
+    """Register the kept model, or (with `trial`) any candidate: the kept one at once, another
+    after a worker has refitted it (the job page then follows the refit)."""
     job = job_for(request, pk, "change")
+    raw = request.POST.get("trial", "").strip()
     try:
-        version = registry.register_job_model(job=job, actor=request.user)
+        if raw:
+            if not raw.isdigit() or len(raw) > 7:
+                raise ValidationError("Choose a candidate from the leaderboard.")
+            made = candidates.register(job=job, number=int(raw), actor=request.user)
+        else:
+            made = registry.register_job_model(job=job, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect_after_post(request, reverse("job_detail", args=[job.pk]))
-    messages.success(request, f"Registered as version {version.number}.")
-    return redirect_after_post(request, reverse("model_detail", args=[version.pk]))
+    if isinstance(made, CandidateRefit):
+        messages.success(
+            request, f"Candidate #{made.trial.number} is being refitted on a worker; it is registered when done."
+        )
+        return redirect_after_post(request, reverse("job_detail", args=[job.pk]))
+    messages.success(request, f"Registered as version {made.number}.")
+    return redirect_after_post(request, reverse("model_detail", args=[made.pk]))
 
 
 @login_required
