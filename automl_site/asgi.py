@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to Channels consumers."""
+"""ASGI entry point: HTTP goes to Django (bearer-token predictions through their fast lane),
+WebSockets to Channels consumers."""
 
 import os
 
@@ -12,12 +13,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from datasets.uploads import RequestSizeGuard  # noqa: E402
+from training.serving import FastPredict  # noqa: E402
 
 from .routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": RequestSizeGuard(django_asgi_app),
+        # Bearer-token predictions take a lane of their own (training/serving.py); the rest is Django's.
+        "http": RequestSizeGuard(FastPredict(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -379,6 +379,8 @@ TRAINING_CORES = env_int("AUTOML_TRAINING_CORES", 0)
 PREDICT_CACHE_BYTES = env_int("AUTOML_PREDICT_CACHE_MB", 512) * 1024 * 1024
 PREDICT_MAX_ROWS = env_int("AUTOML_PREDICT_MAX_ROWS", 1000)
 PREDICTION_LOG_SAMPLE = float(env_str("AUTOML_PREDICTION_LOG_SAMPLE", "1"))
+# The prediction API's fast lane remembers who may predict with which version this long.
+PREDICT_AUTH_CACHE_S = float(env_str("AUTOML_PREDICT_AUTH_CACHE_S", "5"))
 # API prediction logs are written in bulk this often (0: each with its request).
 PREDICTION_LOG_FLUSH_S = float(env_str("AUTOML_PREDICTION_LOG_FLUSH_S", "1"))
 # A batch prediction (a file scored on a worker) is stopped after this long.

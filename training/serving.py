@@ -1,0 +1,157 @@
+"""The prediction API's fast lane: `POST /api/v1/models/{id}/predict/` with a bearer token is
+answered here, in front of Django's middleware and DRF, by the same parts as the API view: the
+token authentication (`accounts`), the token's scope and the permission policy's `can()`, the
+request checks of `PredictSerializer` and the prediction service (`registry_api.prediction_result`).
+
+Why: a single-row prediction is a few milliseconds of model work, and the general request path
+(every middleware, DRF, three database queries for the token, the version and the role) costs
+more than that; with several clients at once, the threads would mostly wait for each other. Who
+may predict with which version is remembered for `AUTOML_PREDICT_AUTH_CACHE_S` seconds, so most
+requests touch no database: a revoked token, a removed member or a deleted model stops answering
+within that time. Requests without a bearer token (the browser, with its session and CSRF) and
+every other route go to Django."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
+
+from automl_site.api import MAX_ID
+
+PATH = re.compile(r"^/api/v1/models/(\d{1,19})/predict/$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+CACHE_LIMIT = 10_000
+
+
+class FastPredict:
+    """ASGI middleware: the fast lane for the one route, everything else passed on to `app`."""
+
+    def __init__(self, app):
+        self.app = app
+        self._allowed: dict[tuple[str, int], tuple[float, object, object]] = {}
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST" or not PATH.match(scope.get("path", "")):
+            return await self.app(scope, receive, send)
+        authorization = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if authorization[:7].lower() != b"bearer ":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        body = await _read(receive, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        code, payload, extra = await self._answer(authorization, int(PATH.match(scope["path"])[1]), body)
+        took = (time.perf_counter() - started) * 1000
+        await _respond(send, code, payload, [*extra, (b"server-timing", f"app;dur={took:.1f}".encode())])
+
+    async def _answer(self, authorization: bytes, model_id: int, body: bytes | None):
+        parts = authorization.split()
+        if len(parts) != 2:
+            return _unauthorized("Authorization header must be 'Bearer <token>'.")
+        try:
+            raw = parts[1].decode()
+        except UnicodeError:
+            return _unauthorized("Token contains invalid characters.")
+        if model_id > MAX_ID:
+            return 404, {"detail": "Not found."}, []
+        key = (hashlib.sha256(raw.encode()).hexdigest(), model_id)
+        allowed = self._remembered(key)
+        if allowed is None:
+            outcome = await sync_to_async(_resolve, thread_sensitive=False)(raw, model_id)
+            if outcome[0] != 200:
+                return outcome
+            allowed = outcome[1]
+            self._remember(key, allowed)
+        if body is None:
+            return 413, {"detail": "The request is too large; send fewer rows per request."}, []
+        try:
+            data = json.loads(body) if body else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            return 400, {"detail": f"JSON parse error - {exc}"}, []
+        user, version = allowed
+        from .registry_api import prediction_result
+
+        code, payload = await sync_to_async(prediction_result, thread_sensitive=False)(version, data, actor=user)
+        return code, payload, []
+
+    def _remembered(self, key):
+        with self._lock:
+            hit = self._allowed.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2]
+
+    def _remember(self, key, allowed) -> None:
+        with self._lock:
+            if len(self._allowed) >= CACHE_LIMIT:
+                self._allowed.clear()
+            self._allowed[key] = (time.monotonic() + settings.PREDICT_AUTH_CACHE_S, *allowed)
+
+
+def _resolve(raw: str, model_id: int):
+    """(200, (user, version)) when this token may predict with this version, else the refusal
+    exactly as the API view gives it."""
+    from accounts.authentication import user_for_token
+    from projects.permissions import can
+
+    from .models import ModelVersion
+
+    try:
+        user, token = user_for_token(raw)
+    except AuthenticationFailed as exc:
+        return _unauthorized(str(exc.detail))
+    refusal = token.refusal("POST", "predict")
+    if refusal:
+        return 403, {"detail": refusal}, []
+    version = ModelVersion.objects.select_related("project__workspace").filter(pk=model_id).first()
+    if version is None or not can(user, "view", version):
+        return 404, {"detail": "Not found."}, []
+    if not can(user, "predict", version):
+        return 403, {"detail": "You may not predict this model version."}, []
+    return 200, (user, version), []
+
+
+def _unauthorized(message: str):
+    return 401, {"detail": message}, [(b"www-authenticate", b"Bearer")]
+
+
+async def _read(receive, limit: int) -> bytes | None:
+    """The request body, or None when it passes `limit` (the rest is drained, not kept)."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks) if size <= limit else None
+
+
+async def _respond(send, code: int, payload, headers: list) -> None:
+    body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURITY_HEADERS,
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
