@@ -20,6 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "automl_site.settings")
 from django.conf import settings  # noqa: E402  (needs the settings module set first)
 
 from automl_site import embedded_redis  # noqa: E402
+from automl_site.web import web_workers  # noqa: E402
 
 PY = sys.executable
 BASE = Path(settings.BASE_DIR)
@@ -92,6 +93,8 @@ def main() -> int:
                 str(port),
                 "--log-level",
                 "warning",
+                "--workers",
+                web_workers(),
             ],
         )
         procs["worker"] = _spawn(

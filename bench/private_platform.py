@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from automl_site.web import web_workers
+
 BASE = Path(__file__).resolve().parent.parent
 
 # Variables that would point the run at a real database, Redis or bucket: the benchmark
@@ -113,7 +115,7 @@ class Platform:
         web = self._spawn(
             "web",
             [sys.executable, "-m", "uvicorn", "automl_site.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
+             "--port", str(port), "--log-level", "warning", "--workers", web_workers()],
         )  # fmt: skip
         self.worker_name = f"bench-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         worker = self._spawn(

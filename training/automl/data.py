@@ -106,11 +106,23 @@ def _as_datetime(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, errors="coerce", format="mixed")
 
 
+SMALL_FRAME = 1_000
+
+
 def _as_text(col: pd.Series, *, missing: str) -> pd.Series:
     """Plain strings (object dtype: what scikit-learn's encoders take); a missing value becomes
     `missing`, so "not given" is a category of its own rather than an error."""
+    if len(col) < SMALL_FRAME and (col.dtype == object or isinstance(col.dtype, pd.StringDtype)):
+        # The same strings without pandas' string arrays, whose set-up dominates a prediction of
+        # a few rows.
+        values = [missing if _is_missing(v) else v if isinstance(v, str) else str(v) for v in col.tolist()]
+        return pd.Series(values, index=col.index, dtype=object)
     values = col.astype("string").fillna(missing)
     return values.astype(object)
+
+
+def _is_missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def _feature_kind(column_type: str) -> str | None:

@@ -218,3 +218,32 @@ def test_another_candidate_of_the_leaderboard_is_refitted_and_evaluated_like_the
     assert Path(again.model_path).exists() and load(again.model_path, again.sha256).name == other.name
     # The same split: the holdout the kept model was judged on.
     assert again.rows == first.rows and again.evaluation["metrics"]["roc_auc"] > 0.5
+
+
+def _fast_and_plain_agree(model_path: str, sha256: str, X: pd.DataFrame) -> list:
+    from training.automl.model import _call, dense_transform
+
+    model = load(model_path, sha256)
+    frame = model.prepare(X)
+    checked = []
+    for pipeline, _ in model.members:
+        prep = pipeline.named_steps["prep"]
+        if prep.sparse_output_:
+            continue
+        quick, plain_matrix = dense_transform(prep, frame), prep.transform(frame)
+        same = quick.shape == plain_matrix.shape and np.array_equal(
+            quick.astype(float), plain_matrix.astype(float), equal_nan=True
+        )
+        plain = pipeline.predict_proba(frame)
+        checked.append((same, np.array_equal(_call(pipeline, "predict_proba", frame), plain)))
+    return checked
+
+
+@pytest.mark.parametrize("families", [("trees", "tree_ensemble"), ("gradient_boosting",), ("neighbors", "naive_bayes")])
+def test_the_quick_column_transform_gives_the_same_numbers(tmp_path, families):
+    X, y = buyers_xy(300)
+    X.loc[::7, "plan"] = None  # missing values take their own path
+    result = run(X, y, column_types=BUYER_TYPES, config=config(families=families, max_trials=6), out_dir=str(tmp_path))
+    outcome = fork.run_one(_fast_and_plain_agree, result.model_path, result.sha256, X, cap=120)
+    assert outcome.ok, outcome.status
+    assert outcome.value and all(same and equal for same, equal in outcome.value)
