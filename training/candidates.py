@@ -26,6 +26,7 @@ from datasets.processing import Heartbeat
 
 from . import registry, runner
 from .automl.data import DataError
+from .automl.model import artifact_format
 from .automl.process import EngineProcess
 from .models import CandidateRefit, ModelVersion, TrainingJob, Trial
 
@@ -123,7 +124,7 @@ def _refit(refit: CandidateRefit, folder: Path) -> ModelVersion:
     result = json.loads(Path(outcome["path"]).read_text())
     if not result.get("model_path"):
         raise DataError("The candidate could not be refitted in the time allowed.")
-    artifact_key = job.key(f"candidate-{trial.number}-{refit.pk}.joblib")
+    artifact_key = job.key(f"candidate-{trial.number}-{refit.pk}.{artifact_format(result['model_path'])}")
     evaluation_key = job.key(f"candidate-{trial.number}-{refit.pk}-evaluation.json")
     storage.save_file(artifact_key, result["model_path"])
     payload = {key: result[key] for key in ("evaluation", "importance", "learning_curves")}

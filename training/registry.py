@@ -100,6 +100,7 @@ def create_version(
                     artifact_key=key,
                     artifact_sha256=sha256,
                     artifact_size=size,
+                    artifact_format="skops" if key.endswith(".skops") else "joblib",
                     evaluation_key=evaluation_key,
                     input_schema=input_schema,
                     output_schema=output_schema(job),

@@ -184,7 +184,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
 def artifact_response(version: ModelVersion) -> FileResponse:
     """The artifact as a download named after the project and version (never a user's file name)."""
     path = storage.local_path(version.artifact_key)
-    name = f"project-{version.project_id}-model-v{version.number}.joblib"
+    name = f"project-{version.project_id}-model-v{version.number}.{version.artifact_format}"
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
 
 

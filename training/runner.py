@@ -19,6 +19,7 @@ from datasets import storage
 from datasets.processing import Heartbeat
 
 from .automl import DataError
+from .automl.model import artifact_format
 from .automl.process import EngineProcess
 from .columns import feature_columns
 from .models import JobEvent, TrainingJob, Trial, stalled_jobs
@@ -246,7 +247,7 @@ def _store(job: TrainingJob, result: dict) -> None:
             TrainingJob.objects.filter(pk=job.pk).update(summary=summary)
             announce_status(job, "Stopped on request; the results were discarded.", level="warning")
         return
-    artifact_key = job.key("model.joblib")
+    artifact_key = job.key(f"model.{artifact_format(result['model_path'])}")
     evaluation_key = job.key("evaluation.json")
     storage.save_file(artifact_key, result["model_path"])
     payload = {

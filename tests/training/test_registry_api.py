@@ -46,7 +46,8 @@ def test_the_artifact_downloads_as_stored(finished_job, viewer):
     assert response.status_code == 200
     content = b"".join(response.streaming_content)
     assert hashlib.sha256(content).hexdigest() == version.artifact_sha256
-    assert f'filename="project-{version.project_id}-model-v1.joblib"' in response["Content-Disposition"]
+    assert version.artifact_format == "skops"
+    assert f'filename="project-{version.project_id}-model-v1.skops"' in response["Content-Disposition"]
 
 
 def test_registering_a_job_model_through_the_api(finished_job, queued_job, editor):

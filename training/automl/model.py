@@ -1,16 +1,21 @@
 """The trained model as it is saved and served: the input columns it expects, the fitted
 pipelines (preprocessing included) of its members with their weights, and its classes.
 
-Artifacts are written only by the platform; `load` checks the SHA-256 the database holds before
-unpickling, so a file changed on disk is refused rather than executed.
+Artifacts are written only by the platform, in skops's format: a zip of the objects' states that
+loading rebuilds without running code, and only for the types on `TRUSTED` (scikit-learn, NumPy,
+SciPy, XGBoost, LightGBM and this engine). A model skops cannot write is saved with joblib instead.
+Either way, `load` checks the SHA-256 the database holds first, so a file changed on disk is
+refused rather than read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import platform
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 
 import joblib
@@ -19,6 +24,20 @@ import pandas as pd
 
 from .data import Feature, clean_frame
 from .metrics import CLASSIFICATION, CLUSTERING, labels_from_proba
+
+log = logging.getLogger("training.automl")
+
+# Type names (or their prefixes) a skops artifact may contain; anything else is refused unloaded.
+TRUSTED = (
+    "training.automl.",
+    "sklearn.",
+    "numpy.",
+    "scipy.",
+    "xgboost.",
+    "lightgbm.",
+    "functools.partial",
+    "collections.",
+)
 
 
 class ArtifactError(Exception):
@@ -141,17 +160,28 @@ def sha256_of(path: str | os.PathLike) -> str:
 
 
 def save(model: TrainedModel, path: str | os.PathLike) -> str:
-    """Write the model to `path` (atomically) and return its SHA-256."""
+    """Write the model to `path` (atomically; skops, else joblib) and return its SHA-256."""
+    import skops.io as sio
+
     folder = os.path.dirname(os.fspath(path)) or "."
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
         temp_path = tmp.name
     try:
-        joblib.dump(model, temp_path, compress=3)
+        try:
+            sio.dump(model, temp_path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        except Exception as exc:  # noqa: BLE001 - a type skops cannot write: the older format then
+            log.info("The model is saved with joblib (skops could not write it: %s).", type(exc).__name__)
+            joblib.dump(model, temp_path, compress=3)
         os.replace(temp_path, path)
     finally:
         if os.path.exists(temp_path):
             os.unlink(temp_path)
     return sha256_of(path)
+
+
+def artifact_format(path: str | os.PathLike) -> str:
+    """ "skops" or "joblib", from the file itself."""
+    return "skops" if zipfile.is_zipfile(path) else "joblib"
 
 
 def load(path: str | os.PathLike, sha256: str) -> TrainedModel:
@@ -165,12 +195,24 @@ def load(path: str | os.PathLike, sha256: str) -> TrainedModel:
     if actual != sha256:
         raise ArtifactError("The model file does not match its recorded SHA-256; it was changed and is not loaded.")
     try:
-        model = joblib.load(path)  # noqa: S301 - our own artifact, hash checked above
-    except Exception as exc:  # noqa: BLE001 - whatever the unpickler trips on, the answer is the same
+        model = _load_skops(path) if artifact_format(path) == "skops" else joblib.load(path)  # noqa: S301 - hash checked
+    except ArtifactError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the reader trips on, the answer is the same
         raise ArtifactError(f"The model file cannot be loaded ({type(exc).__name__}).") from exc
     if not isinstance(model, TrainedModel):
         raise ArtifactError("The file is not a model saved by this platform.")
     return model
+
+
+def _load_skops(path):
+    import skops.io as sio
+
+    types = sio.get_untrusted_types(file=path)
+    refused = [name for name in types if not name.startswith(TRUSTED)]
+    if refused:
+        raise ArtifactError(f"The model file holds types the platform does not load: {', '.join(refused[:5])}.")
+    return sio.load(path, trusted=types)
 
 
 def _model_name(pipeline) -> str:

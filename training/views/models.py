@@ -113,17 +113,25 @@ def _alias_history(project) -> list[AuditEvent]:
 
 def _snippet(version: ModelVersion) -> str:
     """Python that checks the downloaded file against its hash, then loads it and predicts."""
-    name = f"project-{version.project_id}-model-v{version.number}.joblib"
+    name = f"project-{version.project_id}-model-v{version.number}.{version.artifact_format}"
     columns = ", ".join(f'"{c["name"]}": ...' for c in version.input_schema[:4])
     more = ", ..." if len(version.input_schema) > 4 else ""
     probability = "\nprint(model.predict_proba(rows))" if version.problem_type == "classification" else ""
+    if version.artifact_format == "skops":
+        reader = (
+            "import skops.io as sio",
+            "types = sio.get_untrusted_types(file=path)  # scikit-learn, NumPy, XGBoost and training.automl types\n"
+            "model = sio.load(path, trusted=types)",
+        )
+    else:
+        reader = ("import joblib", "model = joblib.load(path)  # only a file whose hash matches: loading runs code")
     return (
         "# Needs the library versions listed on this page and this platform's training/automl package on the path.\n"
-        "import hashlib\n\nimport joblib\nimport pandas as pd\n\n"
+        f"import hashlib\n\n{reader[0]}\nimport pandas as pd\n\n"
         f'path = "{name}"\n'
         'with open(path, "rb") as handle:\n'
         f'    assert hashlib.sha256(handle.read()).hexdigest() == "{version.artifact_sha256}"\n'
-        "model = joblib.load(path)  # only a file whose hash matches: loading runs code\n"
+        f"{reader[1]}\n"
         f"rows = pd.DataFrame([{{{columns}{more}}}])\n"
         f"print(model.predict(rows)){probability}\n"
     )

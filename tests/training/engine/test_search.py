@@ -130,7 +130,10 @@ def test_the_saved_model_includes_its_preprocessing_and_refuses_a_changed_file(t
     assert result.evaluation["source"] == "holdout"
     assert result.evaluation["metrics"]["roc_auc"] > 0.6
     assert {row["feature"] for row in result.importance["permutation"]["rows"]} == set(BUYER_TYPES)
-    tampered = tmp_path / "tampered.joblib"
+    from training.automl.model import artifact_format
+
+    assert artifact_format(result.model_path) == "skops"  # the safe format: no code runs on load
+    tampered = tmp_path / "tampered.skops"
     blob = bytearray(Path(result.model_path).read_bytes())
     blob[-10] ^= 0xFF
     tampered.write_bytes(bytes(blob))
@@ -247,3 +250,16 @@ def test_the_quick_column_transform_gives_the_same_numbers(tmp_path, families):
     outcome = fork.run_one(_fast_and_plain_agree, result.model_path, result.sha256, X, cap=120)
     assert outcome.ok, outcome.status
     assert outcome.value and all(same and equal for same, equal in outcome.value)
+
+
+def test_a_skops_file_with_a_type_the_platform_does_not_trust_is_refused(tmp_path):
+    import os
+
+    import skops.io as sio
+
+    from training.automl.model import sha256_of
+
+    path = tmp_path / "odd.skops"
+    sio.dump({"call": os.getcwd}, path)  # a function of the os module: nothing a model holds
+    with pytest.raises(ArtifactError, match="types the platform does not load"):
+        load(path, sha256_of(path))
