@@ -160,13 +160,31 @@ def _wait_for_trials(job: TrainingJob, count: int, timeout: float = 60) -> None:
 def _engine_processes(worker_pid: int) -> list[psutil.Process]:
     """The engine processes (and their forked children) below this worker."""
     found = []
-    for proc in psutil.Process(worker_pid).children(recursive=True):
+    for proc in _tree(psutil.Process(worker_pid))[1:]:
         try:
             if "training.automl.cli" in " ".join(proc.cmdline()):
                 found.append(proc)
         except psutil.Error:
             continue
     return found
+
+
+def _tree(process: psutil.Process) -> list[psutil.Process]:
+    """The process and its descendants. Trial children come and go while the walk runs; one that
+    ends meanwhile is simply not in the list (a second walk is taken if the first trips on it)."""
+    for _ in range(5):
+        try:
+            return [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    return [process]
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_a_worker_killed_mid_job_leaves_it_failed_not_running(django_db_blocker, worker, project, owner, settings):
@@ -184,19 +202,17 @@ def test_a_worker_killed_mid_job_leaves_it_failed_not_running(django_db_blocker,
             engines = _engine_processes(proc.pid)
             assert engines, "the engine process should be running"
             # Kill the worker and its pool process, not the engine below them: it must go by itself.
-            engine_tree = {p.pid for e in engines for p in [e, *e.children(recursive=True)]}
-            family = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+            engine_tree = {p.pid for e in engines for p in _tree(e)}
+            family = [p.pid for p in _tree(psutil.Process(proc.pid))]
             for pid in family:
                 if pid not in engine_tree:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
         # The engine and its children die with the worker (parent-death signal): nothing is left.
         deadline = time.monotonic() + 10
-        while (
-            any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines) and time.monotonic() < deadline
-        ):
+        while any(_alive(p) for p in engines) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in engines)
+        assert not any(_alive(p) for p in engines)
         assert TrainingJob.objects.get(pk=job.pk).status == "running"  # what a dead worker leaves
         settings.TRAINING_STALE_AFTER_S = 2
         time.sleep(3)
