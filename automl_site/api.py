@@ -124,11 +124,7 @@ class PolicyViewSet(viewsets.GenericViewSet):
         check_id(value)
         if self.owner_field or self.parent_model is not None:
             return super().get_object()  # the user's own rows, or the parent's: already vetted
-        # One row by its key, then the policy's `can`: the same answer as filtering the whole
-        # table through `restrict` first, without the subqueries that costs on every request.
-        obj = self.get_queryset().filter(**{self.lookup_field: value}).first()
-        if obj is None or not can(self.request.user, "view", obj):
-            raise Http404("Not found.")
+        obj = get_object_for_user(self.request.user, self.get_queryset(), "view", **{self.lookup_field: value})
         self.check_object_permissions(self.request, obj)
         return obj
 

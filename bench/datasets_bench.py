@@ -422,9 +422,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    return run_private(parse_args(argv), "automl-bench-", _run)
+
+
+def run_private(args, prefix: str, run) -> int:
+    """Run `run(args, var_dir, stack)` on a private platform in a temporary folder and print its
+    table of figures; stops what it started and deletes the folder (unless `--keep`), also on
+    Ctrl-C. Exit code: 0 when every target passes, 1 when one fails, 2 when the run broke."""
     # Short and private: the embedded Redis listens on a Unix socket inside it (~100 chars max).
-    var_dir = Path(tempfile.mkdtemp(prefix="automl-bench-"))
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
     private_environment(var_dir)
 
     def on_term(signum, frame):
@@ -437,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 stack.callback(shutil.rmtree, var_dir, ignore_errors=True)
             try:
-                rows = _run(args, var_dir, stack)
+                rows = run(args, var_dir, stack)
             except BenchError as exc:
                 print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
                 for name in ("web", "worker"):

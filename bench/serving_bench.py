@@ -24,11 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -41,16 +38,15 @@ import pandas as pd
 from .datasets_bench import (
     _connection,
     _server_ms,
-    _tail,
     get_json,
     percentile,
     post_file,
-    print_table,
+    run_private,
     upload,
     verdict,
     wait_ready,
 )
-from .private_platform import BenchError, Platform, private_environment
+from .private_platform import BenchError, Platform
 from .training_data import ADULT_COLUMNS, packages_dir
 
 TARGET_P50_MS = 10.0
@@ -310,39 +306,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    var_dir = Path(tempfile.mkdtemp(prefix="automl-serve-"))
-    private_environment(var_dir)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term), signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with ExitStack() as stack:
-            if not args.keep:
-                stack.callback(shutil.rmtree, var_dir, ignore_errors=True)
-            try:
-                rows = _run(args, var_dir, stack)
-            except BenchError as exc:
-                print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
-                for name in ("web", "worker"):
-                    tail = _tail(var_dir / "logs" / f"{name}.log")
-                    if tail:
-                        print(f"--- last lines of the {name} log ---\n{tail}", file=sys.stderr)
-                return 2
-        print()
-        print_table(rows)
-        if args.keep:
-            print(f"\nKept {var_dir}.")
-        failed = any(row[3] == "FAIL" for row in rows)
-        return 1 if failed and not args.report_only else 0
-    except KeyboardInterrupt:
-        print("\nInterrupted; everything started has been stopped.", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
+    return run_private(parse_args(argv), "automl-serve-", _run)
 
 
 if __name__ == "__main__":

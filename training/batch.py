@@ -137,16 +137,9 @@ def fail_stalled() -> int:
     """Beat: send lost messages again, and fail the runs whose worker went silent."""
     from .tasks import predict_batch
 
-    cutoff = timezone.now() - STALE_AFTER
-    Status = BatchPrediction.Status
-    for pk, token in BatchPrediction.objects.filter(status=Status.QUEUED, heartbeat_at__lt=cutoff).values_list(
-        "pk", "token"
-    ):
-        BatchPrediction.objects.filter(pk=pk).update(heartbeat_at=timezone.now())
-        predict_batch.delay(pk, token)
-    return BatchPrediction.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=Status.FAILED,
-        error="The worker making these predictions stopped responding. Start them again.",
+    return BatchPrediction.reap(
+        timezone.now() - STALE_AFTER,
+        resend=lambda batch: predict_batch.delay(batch.pk, batch.token),
+        reason="The worker making these predictions stopped responding. Start them again.",
         stage="Failed",
-        finished_at=timezone.now(),
     )

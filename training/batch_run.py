@@ -46,11 +46,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def run(*, batch_id: int, token: str) -> None:
-    now = timezone.now()
-    taken = BatchPrediction.objects.filter(pk=batch_id, token=token, status=BatchPrediction.Status.QUEUED).update(
-        status=BatchPrediction.Status.RUNNING, started_at=now, heartbeat_at=now, stage="Starting"
-    )
-    if not taken:
+    if not BatchPrediction.claim(batch_id, token, stage="Starting"):
         log.info("Batch prediction %s run %s already taken or gone; nothing to do.", batch_id, token)
         return
     batch = BatchPrediction.objects.select_related("version", "project").get(pk=batch_id)
@@ -111,14 +107,8 @@ def _run(batch: BatchPrediction) -> None:
         key = f"{batch.storage_prefix}predictions.{batch.output_format}"
         storage.save_file(key, path)
         size = os.path.getsize(path)
-    finished = BatchPrediction.objects.filter(pk=batch.pk, status=BatchPrediction.Status.RUNNING).update(
-        status=BatchPrediction.Status.SUCCEEDED,
-        progress=100,
-        stage="Done",
-        rows=table.num_rows,
-        result_key=key,
-        result_size=size,
-        finished_at=timezone.now(),
+    finished = batch.finish(
+        BatchPrediction.SUCCEEDED, progress=100, stage="Done", rows=table.num_rows, result_key=key, result_size=size
     )
     if not finished:  # deleted or failed meanwhile: keep nothing
         storage.delete_keys([key])
@@ -223,13 +213,7 @@ def _problems_message(exc: InvalidInput) -> str:
 
 
 def _fail(batch: BatchPrediction, reason: str, *, problems: list | None = None) -> None:
-    BatchPrediction.objects.filter(pk=batch.pk, status=BatchPrediction.Status.RUNNING).update(
-        status=BatchPrediction.Status.FAILED,
-        stage="Failed",
-        error=reason,
-        problems=problems or [],
-        finished_at=timezone.now(),
-    )
+    batch.finish(BatchPrediction.FAILED, stage="Failed", error=reason, problems=problems or [])
 
 
 def _log(batch: BatchPrediction, version: ModelVersion, sample, rows: int, elapsed_ms: float) -> None:

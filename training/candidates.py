@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
 
 
+def accepts(job: TrainingJob) -> bool:
+    """Whether `job`'s candidates can be registered: once it has ended, and not for clustering."""
+    return job.is_finished and job.problem_type != TrainingJob.ProblemType.CLUSTERING
+
+
 def register(*, job: TrainingJob, number: int, actor) -> ModelVersion | CandidateRefit:
     """Candidate `number` of `job` as a model version: the version at once when it exists or is
     the kept model, else the queued refit that will make it."""
@@ -74,11 +79,7 @@ def _enqueue(refit: CandidateRefit) -> None:
 
 def run(*, refit_id: int, token: str) -> None:
     """The worker's part: refit in an engine process, store the model and its evaluation, register."""
-    now = timezone.now()
-    taken = CandidateRefit.objects.filter(pk=refit_id, token=token, status=CandidateRefit.Status.QUEUED).update(
-        status=CandidateRefit.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if not taken:
+    if not CandidateRefit.claim(refit_id, token):
         log.info("Candidate refit %s (run %s) already taken or gone; nothing to do.", refit_id, token)
         return
     refit = CandidateRefit.objects.select_related("job__dataset_version", "job__project", "trial").get(pk=refit_id)
@@ -87,16 +88,12 @@ def run(*, refit_id: int, token: str) -> None:
         with Heartbeat(refit.pk, every=settings.TRAINING_HEARTBEAT_S, model=CandidateRefit):
             version = _refit(refit, folder)
     except DataError as exc:
-        _finish(refit, CandidateRefit.Status.FAILED, error=str(exc))
+        refit.finish(CandidateRefit.FAILED, error=str(exc))
     except Exception as exc:
         log.exception("Refitting candidate %s failed", refit.pk)
-        _finish(
-            refit,
-            CandidateRefit.Status.FAILED,
-            error=f"The refit stopped on an unexpected error ({type(exc).__name__}).",
-        )
+        refit.finish(CandidateRefit.FAILED, error=f"The refit stopped on an unexpected error ({type(exc).__name__}).")
     else:
-        _finish(refit, CandidateRefit.Status.SUCCEEDED, version=version)
+        refit.finish(CandidateRefit.SUCCEEDED, version=version)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -107,7 +104,7 @@ def _refit(refit: CandidateRefit, folder: Path) -> ModelVersion:
     # A fresh allowance: the job's budget again, from now (only the refit and evaluation run).
     spec["config"]["deadline"] = time.time() + job.time_budget_s
     spec["config"]["explain"] = True
-    spec["refit"] = {"records": [_record(t) for t in job.trials.all()], "number": trial.number}
+    spec["refit"] = {"records": [t.as_record() for t in job.trials.all()], "number": trial.number}
     outcome: dict = {"event": "exit"}
     with EngineProcess(spec, workdir=str(folder)) as engine:
         for event in engine.events():
@@ -142,43 +139,10 @@ def _refit(refit: CandidateRefit, folder: Path) -> ModelVersion:
     )
 
 
-def _record(trial: Trial) -> dict:
-    """A trial as the engine reported it (its leaderboard record)."""
-    return {
-        "number": trial.number,
-        "key": trial.algorithm,
-        "name": trial.name,
-        "family": trial.family,
-        "params": trial.params,
-        "phase": trial.phase,
-        "status": trial.status,
-        "score": trial.score,
-        "std": trial.score_std,
-        "fold_scores": trial.fold_scores,
-        "fit_time": trial.fit_time,
-        "predict_time": trial.predict_time,
-        "duration": trial.duration,
-        "iterations": trial.iterations,
-        "metrics": trial.metrics,
-        "weights": trial.weights,
-        "details": trial.details,
-    }
-
-
-def _finish(refit: CandidateRefit, status: str, *, error: str = "", version=None) -> None:
-    CandidateRefit.objects.filter(pk=refit.pk, status=CandidateRefit.Status.RUNNING).update(
-        status=status, error=error, version=version, finished_at=timezone.now()
-    )
-
-
 def fail_stalled() -> int:
     """Beat: resend refits whose message was lost; fail those whose worker went silent."""
-    cutoff = timezone.now() - STALE_AFTER
-    for refit in CandidateRefit.objects.filter(status=CandidateRefit.Status.QUEUED, heartbeat_at__lt=cutoff):
-        CandidateRefit.objects.filter(pk=refit.pk).update(heartbeat_at=timezone.now())
-        _enqueue(refit)
-    return CandidateRefit.objects.filter(status=CandidateRefit.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=CandidateRefit.Status.FAILED,
-        error="The worker refitting this candidate stopped responding. Register it again.",
-        finished_at=timezone.now(),
+    return CandidateRefit.reap(
+        timezone.now() - STALE_AFTER,
+        resend=_enqueue,
+        reason="The worker refitting this candidate stopped responding. Register it again.",
     )

@@ -254,6 +254,23 @@ class Trial(models.Model):
 
     rank: int | None = None  # set by TrainingJob.ranked_trials
 
+    # The fields the engine reports for a trial (`TrialRecord.as_dict`), under their names there.
+    RECORD_FIELDS = ("algorithm", "name", "family", "phase", "params", "status", "score", "score_std")
+    RECORD_FIELDS += ("fold_scores", "metrics", "fit_time", "predict_time", "duration", "iterations")
+    RECORD_FIELDS += ("weights", "details", "error")
+    RECORD_NAMES = {"algorithm": "key", "score_std": "std"}
+
+    @classmethod
+    def fields_from_record(cls, record: dict) -> dict:
+        """A reported trial as this model's fields."""
+        fields = {name: record[cls.RECORD_NAMES.get(name, name)] for name in cls.RECORD_FIELDS}
+        fields["name"] = fields["name"][:120]
+        return fields
+
+    def as_record(self) -> dict:
+        """The trial as the engine reported it (to give a finished search's leaderboard back to it)."""
+        return {"number": self.number, **{self.RECORD_NAMES.get(f, f): getattr(self, f) for f in self.RECORD_FIELDS}}
+
     @property
     def is_ensemble(self) -> bool:
         return self.algorithm == "ensemble"

@@ -141,25 +141,7 @@ class JobReporter(logging.Handler, Events):
         trial, _ = Trial.objects.update_or_create(
             job_id=self.job.pk,
             number=record["number"],
-            defaults={
-                "algorithm": record["key"],
-                "name": record["name"][:120],
-                "family": record["family"],
-                "phase": record["phase"],
-                "params": record["params"],
-                "status": record["status"],
-                "score": record["score"],
-                "score_std": record["std"],
-                "fold_scores": record["fold_scores"],
-                "metrics": record["metrics"],
-                "fit_time": record["fit_time"],
-                "predict_time": record["predict_time"],
-                "duration": record["duration"],
-                "iterations": record["iterations"],
-                "weights": record["weights"],
-                "details": record["details"],
-                "error": record["error"],
-            },
+            defaults=Trial.fields_from_record(record),
         )
         self.broadcaster.send({"type": "job.leaderboard", "trial": trial.number})
 

@@ -101,8 +101,11 @@ class FastPredict:
 def _resolve(raw: str, model_id: int):
     """(200, (user, version)) when this token may predict with this version, else the refusal
     exactly as the API view gives it."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
     from accounts.authentication import user_for_token
-    from projects.permissions import can
+    from projects.permissions import get_object_for_user
 
     from .models import ModelVersion
 
@@ -113,11 +116,14 @@ def _resolve(raw: str, model_id: int):
     refusal = token.refusal("POST", "predict")
     if refusal:
         return 403, {"detail": refusal}, []
-    version = ModelVersion.objects.select_related("project__workspace").filter(pk=model_id).first()
-    if version is None or not can(user, "view", version):
+    try:
+        version = get_object_for_user(
+            user, ModelVersion.objects.select_related("project__workspace"), "predict", pk=model_id
+        )
+    except Http404:
         return 404, {"detail": "Not found."}, []
-    if not can(user, "predict", version):
-        return 403, {"detail": "You may not predict this model version."}, []
+    except PermissionDenied as exc:
+        return 403, {"detail": str(exc)}, []
     return 200, (user, version), []
 
 

@@ -15,6 +15,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 SUGGESTED_ALIASES = ("production", "staging", "challenger")
@@ -128,11 +129,73 @@ class TrafficSplit(models.Model):
         return self.project.workspace
 
 
+class WorkerRun(models.Model):
+    """What a run on a worker needs, shared by batch predictions and candidate refits: the token of
+    its queued message (a duplicate delivery finds it taken), who started it, its times and the
+    worker's heartbeat, and the moves between states, each one UPDATE so two writers cannot both
+    make it."""
+
+    QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+    ACTIVE = (QUEUED, RUNNING)
+
+    token = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @classmethod
+    def claim(cls, pk: int, token: str, **fields) -> bool:
+        """Take the queued run: only the current token, and only once."""
+        now = timezone.now()
+        return bool(
+            cls.objects.filter(pk=pk, token=token, status=cls.QUEUED).update(
+                status=cls.RUNNING, started_at=now, heartbeat_at=now, **fields
+            )
+        )
+
+    def finish(self, status: str, **fields) -> bool:
+        """End the running run with `status` and `fields`; False if it was not running any more."""
+        return bool(
+            type(self)
+            .objects.filter(pk=self.pk, status=self.RUNNING)
+            .update(status=status, finished_at=timezone.now(), **fields)
+        )
+
+    @classmethod
+    def reap(cls, cutoff, *, resend, reason: str, **fields) -> int:
+        """Beat: send again the runs queued before `cutoff` and never started (their message was
+        lost), and fail the running ones whose worker has been silent since then."""
+        for run in cls.objects.filter(status=cls.QUEUED, heartbeat_at__lt=cutoff):
+            cls.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+            resend(run)
+        return cls.objects.filter(status=cls.RUNNING, heartbeat_at__lt=cutoff).update(
+            status=cls.FAILED, error=reason, finished_at=timezone.now(), **fields
+        )
+
+
 def new_batch_prefix() -> str:
     return f"predictions/{uuid.uuid4().hex}/"
 
 
-class BatchPrediction(models.Model):
+class BatchPrediction(WorkerRun):
     """Predictions for a whole file (or a dataset version of the project), made by a worker and
     kept as a downloadable CSV or Parquet file."""
 
@@ -145,8 +208,6 @@ class BatchPrediction(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         PARQUET = "parquet", "Parquet"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="batch_predictions")
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="batch_predictions")
@@ -169,17 +230,8 @@ class BatchPrediction(models.Model):
     storage_prefix = models.CharField(max_length=100, default=new_batch_prefix, editable=False)
     result_key = models.CharField(max_length=255, blank=True)
     result_size = models.BigIntegerField(null=True, blank=True)
-    token = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WorkerRun.Meta):
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
@@ -189,18 +241,8 @@ class BatchPrediction(models.Model):
     def workspace(self):
         return self.project.workspace
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
-    @property
-    def duration(self):
-        if self.started_at and self.finished_at:
-            return self.finished_at - self.started_at
-        return None
-
-
-class CandidateRefit(models.Model):
+class CandidateRefit(WorkerRun):
     """Registering a leaderboard candidate other than the model a job kept: the candidate is
     refitted on the job's data by a worker (as the kept model was), then registered."""
 
@@ -212,28 +254,14 @@ class CandidateRefit(models.Model):
         SUCCEEDED = "succeeded", "Registered"
         FAILED = "failed", "Failed"
 
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-
     job = models.ForeignKey("training.TrainingJob", on_delete=models.CASCADE, related_name="refits")
     trial = models.ForeignKey("training.Trial", on_delete=models.CASCADE, related_name="refits")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
     version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    token = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(WorkerRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Registering #{self.trial.number} of job #{self.job.number}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE

@@ -63,3 +63,15 @@ def dataset_page_context(request: HttpRequest, dataset: Dataset, version: Datase
         }
     )
     return context
+
+
+def bind_upload(request: HttpRequest, form_class, **kwargs):
+    """The bound upload form, with the size-limit refusal (set by the upload handler while the
+    body streamed in) shown on the file field instead of a bare "required"."""
+    form = form_class(request.POST, request.FILES, **kwargs)  # reading the body runs the upload handler
+    refused = getattr(request, "upload_refused", "")
+    form.is_valid()
+    if refused:
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+    return form

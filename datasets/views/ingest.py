@@ -28,7 +28,7 @@ from projects.views.common import form_error_status, project_page_context, redir
 from .. import services
 from ..forms import DatasetEditForm, NewVersionForm, SqlVersionForm, UploadForm
 from ..models import DatasetVersion
-from .common import dataset_for, dataset_page_context, project_for, version_for
+from .common import bind_upload, dataset_for, dataset_page_context, project_for, version_for
 from .ingest_sql import connection_create, connection_delete, connection_test, dataset_import_sql
 
 __all__ = [
@@ -50,18 +50,6 @@ UPLOAD_TARGET = "upload-form"
 # The element holding the compact drop zone on the project page (projects/project_detail.html).
 COMPACT_UPLOAD_TARGET = "project-upload"
 UPLOAD_FORM_TEMPLATE = "datasets/includes/ingest_upload_form.html"
-
-
-def _bind_upload(request, form_class):
-    """The bound upload form, with the size-limit refusal (set by the upload handler while the
-    body streamed in) shown on the file field instead of a bare "required"."""
-    form = form_class(request.POST, request.FILES)  # reading the body runs the upload handler
-    refused = getattr(request, "upload_refused", "")
-    form.is_valid()
-    if refused:
-        form.errors.pop("file", None)
-        form.add_error("file", refused)
-    return form
 
 
 def _dataset_url(dataset) -> str:
@@ -87,7 +75,7 @@ def dataset_list(request, pk):
 def dataset_upload(request, pk):
     project = project_for(request, pk, "change")
     if request.method == "POST":
-        form = _bind_upload(request, UploadForm)
+        form = bind_upload(request, UploadForm)
         if not form.errors:
             try:
                 dataset = services.create_dataset(
@@ -139,7 +127,7 @@ def dataset_new_version(request, pk):
                 messages.success(request, f"Importing a new version of “{dataset.name}” from {source}.")
                 return redirect_after_post(request, _dataset_url(dataset))
     elif request.method == "POST":
-        upload_form = _bind_upload(request, NewVersionForm)
+        upload_form = bind_upload(request, NewVersionForm)
         if not upload_form.errors:
             try:
                 services.add_version(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from automl_site.api import MAX_ID
+from datasets.views.common import bind_upload
 from projects import permissions
 from projects.forms import apply_service_errors
 from projects.views.common import form_error_status, project_page_context, redirect_after_post, wants_fragment
@@ -39,12 +40,7 @@ def model_batch(request, pk):
     version = version_for(request, pk, "predict")
     clustering = version.problem_type == "clustering"
     if request.method == "POST":
-        form = BatchForm(request.POST, request.FILES, project=version.project, clustering=clustering)
-        refused = getattr(request, "upload_refused", "")
-        form.is_valid()
-        if refused:
-            form.errors.pop("file", None)
-            form.add_error("file", refused)
+        form = bind_upload(request, BatchForm, project=version.project, clustering=clustering)
         if not form.errors:
             data = form.cleaned_data
             try:

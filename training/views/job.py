@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from projects.views.common import redirect_after_post, wants_fragment
 
-from .. import live, services
+from .. import candidates, live, services
 from ..automl import catalog
 from ..automl.metrics import METRICS
 from ..models import CandidateRefit, JobEvent, ModelVersion, TrainingJob
@@ -49,8 +49,7 @@ def job_detail(request, pk):
     context["registered"] = {
         v.trial_id: v for v in ModelVersion.objects.filter(job=job, trial__isnull=False).only("pk", "number", "trial")
     }
-    # Candidates can be registered from the leaderboard once the job has ended (not clustering).
-    context["registering"] = context["may"]["change"] and job.is_finished and job.problem_type != "clustering"
+    context["registering"] = context["may"]["change"] and candidates.accepts(job)
     if wants_fragment(request, "refits"):
         return render(request, "training/job_detail.html#refits", context)
     return render(request, "training/job_detail.html", context)
