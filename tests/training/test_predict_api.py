@@ -33,6 +33,19 @@ def test_predict_gives_a_class_and_probabilities_per_row(version, viewer):
     assert "explanations" not in body
 
 
+def test_answers_come_from_the_compiled_model_and_equal_its_pipelines(version, viewer):
+    rows = [ROW, {**ROW, "income": None, "plan": "team", "region": "west"}, dict.fromkeys(ROW)]
+    response = token_client(viewer).post(api_url("model-predict", pk=version.pk), {"rows": rows}, format="json")
+    assert response.status_code == 200, response.content
+    entry = predict.served(version)
+    assert entry.compiled is not None  # a model of the catalog's is served by its compiled form
+    proba = entry.model.predict_proba(entry.checker.frame(rows))  # the saved pipeline, through pandas
+    keys = [str(c) for c in entry.model.classes]
+    assert response.json()["probabilities"] == [
+        {k: round(float(p), 6) for k, p in zip(keys, row, strict=True)} for row in proba
+    ]
+
+
 def test_an_explanation_says_how_each_column_pushed_the_prediction(version, viewer):
     response = token_client(viewer).post(
         api_url("model-predict", pk=version.pk), {"rows": [ROW], "explain": True}, format="json"

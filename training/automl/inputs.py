@@ -49,6 +49,14 @@ class InputChecker:
 
     def frame(self, rows: list) -> pd.DataFrame:
         """The rows as a DataFrame with the schema's columns, or `InvalidInput`."""
+        return self.as_frame(self.values(rows), len(rows))
+
+    def as_frame(self, values: dict[str, list], count: int) -> pd.DataFrame:
+        # The index keeps the number of rows even for a model without input columns.
+        return pd.DataFrame(values, columns=self.columns, index=pd.RangeIndex(count))
+
+    def values(self, rows: list) -> dict[str, list]:
+        """The rows' checked values column by column (None where missing), or `InvalidInput`."""
         problems: list[Problem] = []
         values: dict[str, list] = {name: [] for name in self.columns}
         for index, row in enumerate(rows):
@@ -68,8 +76,7 @@ class InputChecker:
                 break
         if problems:
             raise InvalidInput(problems[:MAX_PROBLEMS])
-        # The index keeps the number of rows even for a model without input columns.
-        return pd.DataFrame(values, columns=self.columns, index=pd.RangeIndex(len(rows)))
+        return values
 
     def table(self, table: pa.Table) -> pd.DataFrame:
         """A whole file's rows (an Arrow table as the dataset readers give it) checked and typed

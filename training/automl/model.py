@@ -78,13 +78,19 @@ class TrainedModel:
         return clean_frame(X, self.features)
 
     def _scores(self, frame: pd.DataFrame) -> np.ndarray:
+        method = "predict_proba" if self.task == CLASSIFICATION else "predict"
+        return self.blend([_call(pipeline, method, frame) for pipeline, _ in self.members], len(frame))
+
+    def blend(self, outputs: list, count: int) -> np.ndarray:
+        """The members' outputs (class probabilities over each member's own classes, or values)
+        weighted into the model's scores."""
         total = None
-        for pipeline, weight in self.members:
+        for (pipeline, weight), out in zip(self.members, outputs, strict=True):
             if self.task == CLASSIFICATION:
-                part = np.zeros((len(frame), len(self.classes)))
-                part[:, np.asarray(pipeline.classes_, dtype=int)] = _call(pipeline, "predict_proba", frame)
+                part = np.zeros((count, len(self.classes)))
+                part[:, np.asarray(pipeline.classes_, dtype=int)] = out
             else:
-                part = np.asarray(_call(pipeline, "predict", frame), dtype=float)
+                part = np.asarray(out, dtype=float)
             total = part * weight if total is None else total + part * weight
         return total
 
