@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +17,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from automl_site.api import IdFilter, PolicyFilterBackend, PolicyViewSet
+from automl_site.api_errors import validation_body
 from datasets import storage
 from projects.models import Project
 
@@ -242,12 +244,21 @@ class ProjectPredictViewSet(PolicyViewSet):
         summary="Predict with the project's model (by alias or traffic split)",
     )
     def create(self, request, *args, **kwargs):
-        project = self.get_parent()
-        alias, version = registry.route(project, request.query_params.get("alias"), random.random())  # noqa: S311
-        response = prediction_response(version, request.data, actor=request.user, source="project", alias=alias)
-        if response.status_code == status.HTTP_200_OK:
-            response.data = {"alias": alias, **response.data}
-        return response
+        asked = request.query_params.get("alias")
+        code, body = project_prediction(self.get_parent(), request.data, actor=request.user, asked=asked)
+        return Response(body, status=code)
+
+
+def project_prediction(project: Project, data, *, actor, asked: str | None) -> tuple[int, dict]:
+    """(status, body) of a request to a project's model, for the API view and the serving fast
+    lane alike: the alias asked for (else the traffic split's draw) picks the version, which
+    answers; the body says which alias did."""
+    try:
+        alias, version = registry.route(project, asked, random.random())  # noqa: S311 - a traffic share
+    except ValidationError as error:
+        return status.HTTP_400_BAD_REQUEST, validation_body(error)
+    code, body = prediction_result(version, data, actor=actor, source="project", alias=alias)
+    return code, ({"alias": alias, **body} if code == status.HTTP_200_OK else body)
 
 
 @extend_schema(tags=["models"])

@@ -1,6 +1,7 @@
 """The prediction API's fast lane (training/serving.py), through a real uvicorn: bearer-token
-predictions answered in front of Django give the same answers and the same refusals as the API
-view. The server forgets who may predict at once here (AUTOML_PREDICT_AUTH_CACHE_S=0), so a
+predictions by version or by a project's alias, answered in front of Django, give the same
+answers and the same refusals as the API views, and an alias moved is followed at once. The
+server forgets who may predict at once here (AUTOML_PREDICT_AUTH_CACHE_S=0), so a
 revoked token is refused on its next request."""
 
 from __future__ import annotations
@@ -81,3 +82,61 @@ def test_refusals_are_the_api_views(server, version, viewer, outsider, owner, wo
     # Revoked: refused on the next request.
     ApiToken.objects.filter(user=viewer).update(revoked_at="2026-01-01T00:00:00Z")
     assert post(server, path, token, good)[:2] == (401, {"detail": "Token revoked."})
+
+
+def test_a_project_is_answered_by_its_alias_and_a_promotion_or_rollback_counts_at_once(
+    server, version, viewer, owner, outsider, project, engine_run
+):
+    from training import registry
+
+    folder, result, _ = engine_run
+    dataset = version.dataset_version.dataset
+    second = finish_job(make_job(project, owner, dataset), result, folder).model_versions.get()
+    token = factories.make_token(viewer)
+    path = f"/api/v1/projects/{project.pk}/predict/"
+    good = json.dumps({"rows": [ROW]}).encode()
+    # No alias yet: the view's refusal, word for word.
+    view = token_client(viewer).post(
+        api_url("project-predict-list", project_pk=project.pk), {"rows": [ROW]}, format="json"
+    )
+    assert post(server, path, token, good)[:2] == (400, view.json())
+    registry.set_alias(version=version, name="production", actor=owner)
+    registry.set_alias(version=second, name="staging", actor=owner)
+    code, body, headers = post(server, path, token, good)
+    assert code == 200 and (body["alias"], body["model_version"]) == ("production", 1)
+    assert headers["server-timing"].startswith("app;dur=")
+    view = token_client(viewer).post(
+        api_url("project-predict-list", project_pk=project.pk), {"rows": [ROW]}, format="json"
+    )
+    assert body["probabilities"] == view.json()["probabilities"] and view.json()["alias"] == "production"
+    assert post(server, path + "?alias=Staging", token, good)[1]["model_version"] == 2
+    registry.set_alias(version=second, name="production", actor=owner)  # promoted: the next request
+    assert post(server, path, token, good)[1]["model_version"] == 2
+    registry.set_alias(version=version, name="production", actor=owner)  # rolled back
+    assert post(server, path, token, good)[1]["model_version"] == 1
+    assert post(server, path, token, json.dumps({"rows": [{**ROW, "plan": "platinum"}]}).encode())[0] == 400
+    assert post(server, path, ApiToken.issue(user=viewer, name="r", scope="read")[1], good)[0] == 403
+    assert post(server, path, factories.make_token(outsider), good)[0] == 404
+    assert post(server, "/api/v1/projects/999999/predict/", token, good)[0] == 404
+
+
+def test_connections_the_database_dropped_are_opened_again_without_a_failed_request(server, version, viewer, owner):
+    from django.db import connection
+
+    from training import registry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database server that can drop the web server's connections")
+    registry.set_alias(version=version, name="production", actor=owner)
+    paths = [f"/api/v1/projects/{version.project_id}/predict/", f"/api/v1/models/{version.pk}/predict/"]
+    token, good = factories.make_token(viewer), json.dumps({"rows": [ROW]}).encode()
+    for _ in range(8):  # every thread of the server's pool has its connection open
+        assert all(post(server, path, token, good)[0] == 200 for path in paths)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= 1
+    codes = [post(server, path, token, good)[0] for _ in range(8) for path in paths]
+    assert codes == [200] * 16
