@@ -9,9 +9,10 @@ How each part of a member's column transformer becomes plain work:
 - numbers passed through, imputed (with missing indicators) and standardised are the same
   arithmetic on a float array;
 - anything else (dates, text) is applied by its own fitted transformer, on a frame of its columns.
-Only the model step then runs as fitted. `compile_model` checks the result against the pipeline
-on a probe of every known category, missing values and sample numbers, and gives None for a model
-whose compiled form does not match (or cannot be built): such a model is served by its pipeline.
+The model step then runs as fitted, or through a faster stand-in that gives the same numbers
+(compiled_models.py). `compile_model` checks the result against the pipeline on a probe of every
+known category, missing values and sample numbers, and gives None for a model whose compiled
+form does not match (or cannot be built): such a model is served by its pipeline.
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from copy import deepcopy
 from itertools import cycle, islice
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 from threadpoolctl import threadpool_limits
 
+from .compiled_models import model_step
 from .data import MISSING, Feature, _is_missing, clean_frame
 from .metrics import CLASSIFICATION, REGRESSION
 
@@ -114,38 +114,12 @@ def compile_model(model) -> CompiledModel | None:
                 return None
             parts = [_compile_part(part, columns, features) for part, columns in _parts(steps["prep"])]
             as_sparse = bool(getattr(steps["prep"], "sparse_output_", False))
-            members.append((parts, _one_thread(steps["model"]), method, as_sparse))
+            members.append((parts, model_step(steps["model"]), method, as_sparse))
         compiled = CompiledModel(model, members)
         if not _matches(compiled, model):
             log.warning("The compiled form of %s differs from its pipeline, which serves it instead.", model.name)
             return None
     return compiled
-
-
-def _one_thread(estimator):
-    """The model step, or a copy of it that predicts on one thread when it would use several:
-    a team of threads on a few rows costs more than it saves, and on a busy machine a thread
-    waiting for its descheduled partner takes many times the model's own time. The copy keeps
-    the loaded model's threads for files, which are predicted through the pipeline."""
-    if not _xgboost_models(estimator):
-        return estimator
-    copy = deepcopy(estimator)
-    for model in _xgboost_models(copy):
-        model.set_params(n_jobs=1)
-    return copy
-
-
-def _xgboost_models(estimator, depth: int = 0) -> list:
-    """Fitted XGBoost models in the step: itself, or held by a wrapper (ours, a target transform)."""
-    try:
-        from xgboost import XGBModel
-    except ImportError:
-        return []
-    if isinstance(estimator, XGBModel):
-        return [estimator]
-    if depth >= 3 or not isinstance(estimator, BaseEstimator):
-        return []
-    return [m for value in vars(estimator).values() for m in _xgboost_models(value, depth + 1)]
 
 
 _thread_state = threading.local()

@@ -125,7 +125,7 @@ def test_every_algorithm_compiles_to_the_numbers_of_its_pipeline(task):
     assert {key: problem for key, problem in outcome.value.items() if problem} == {}
 
 
-def _ensemble_with_unknowns() -> tuple[str, list[float], list[float]]:
+def _ensemble_with_unknowns() -> tuple[str, list[float], list[float], list[str]]:
     """Child: an ensemble of three styles (one-hot trees, native categories, scaled linear), on
     rows the checker would refuse: a city and a plan never seen in training."""
     model, schema, held_out = _fit("binary", ["xgboost_classifier", "hgb_classifier", "logistic_regression"])
@@ -134,14 +134,17 @@ def _ensemble_with_unknowns() -> tuple[str, list[float], list[float]]:
     compiled = compile_model(model)
     fast = compiled.scores(values, 6)
     slow = model._scores(model.prepare(pd.DataFrame(values)))
-    return _agree(model, _checked(schema, held_out)), fast.ravel().tolist(), slow.ravel().tolist()
+    steps = [type(estimator).__name__ for _, estimator, *_ in compiled.members]
+    return _agree(model, _checked(schema, held_out)), fast.ravel().tolist(), slow.ravel().tolist(), steps
 
 
 def test_an_ensemble_compiles_and_unknown_categories_encode_as_in_the_pipeline():
     outcome = fork.run_one(_ensemble_with_unknowns, cap=300)
     assert outcome.ok, outcome.error or outcome.status
-    problem, fast, slow = outcome.value
+    problem, fast, slow, steps = outcome.value
     assert problem == ""
+    # XGBoost on one thread (a copy), histogram boosting summing its trees directly.
+    assert steps == ["BoostedXGBClassifier", "QuickHistBoosting", "LogisticRegression"]
     assert np.allclose(fast, slow, rtol=1e-9, atol=1e-12)
 
 
