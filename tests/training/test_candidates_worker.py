@@ -80,6 +80,10 @@ def test_another_candidate_is_refitted_on_the_worker_and_registered(job, editor,
     assert answer.status_code == 200, answer.content
     card = signed_in(viewer).get(f"/models/{version.pk}/")
     assert card.status_code == 200 and candidate.name in card.content.decode()
+    # The job's best-model card still leads to the kept model's version, not the newest one.
+    kept = ModelVersion.objects.get(job=job, trial=job.best_trial)
+    page = signed_in(viewer).get(f"/jobs/{job.pk}/").content.decode()
+    assert f'href="/models/{kept.pk}/">Model version {kept.number}</a>' in page
     listed = client.get(api_url("job-refits", pk=job.pk)).json()
     assert listed[0]["model"] == version.pk and listed[0]["status"] == "succeeded"
     # Registered once: asking again returns the version.
