@@ -24,6 +24,7 @@ def test_the_model_card_shows_what_a_user_needs_to_trust_and_use_the_model(finis
         assert column in html
     assert '<script id="evaluation-data" type="application/json">' in html and "chart-permutation" in html
     assert version.artifact_sha256 in html  # the snippet checks the hash before loading
+    assert version.artifact_format == "skops" and "in skops's format" in html and "joblib" not in html
     assert "Promote to production" not in html and "<textarea" not in html  # a viewer only reads
     listing = client.get(reverse("model_list", args=[finished_job.project_id])).content.decode()
     assert reverse("model_detail", args=[version.pk]) in listing
