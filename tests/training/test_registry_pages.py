@@ -94,3 +94,24 @@ def test_the_prediction_form_predicts_and_explains(finished_job, viewer):
     text = refused.content.decode()
     assert "never seen in training" in text and "Expected a number" in text
     assert 'value="many"' in text  # what the user typed stays in the form
+
+
+def test_a_prediction_no_column_moves_says_so_instead_of_an_empty_chart(finished_job, viewer):
+    from training import predict
+
+    version = finished_job.model_versions.get()
+    typical = {c["name"]: c.get("typical") for c in version.input_schema}
+    answer = predict.predict(version, [typical], explain=True)["explanations"][0]
+    assert answer["method"] in ("linear", "occlusion")  # compared with the typical values: all zero
+    assert not any(c["contribution"] for c in answer["columns"])
+    html = (
+        signed_in(viewer)
+        .post(
+            reverse("model_predict", args=[version.pk]),
+            {k: "" if v is None else str(v) for k, v in typical.items()},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="prediction-result",
+        )
+        .content.decode()
+    )
+    assert "No column pushes this prediction" in html and 'id="chart-explanation"' not in html

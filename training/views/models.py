@@ -271,4 +271,6 @@ def _result_view(version: ModelVersion, result: dict) -> dict:
         view["probabilities"] = sorted(result["probabilities"][0].items(), key=lambda kv: -kv[1])
     if result.get("explanations"):
         view["explanation"] = result["explanations"][0]
+        # Every input at its typical value moves nothing: an empty chart would look broken.
+        view["unmoved"] = not any(c["contribution"] for c in view["explanation"]["columns"])
     return view
