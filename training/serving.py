@@ -43,11 +43,13 @@ UNAVAILABLE = 503, {"detail": "The database did not answer; try again shortly."}
 
 
 class FastPredict:
-    """ASGI middleware: the fast lane for the one route, everything else passed on to `app`."""
+    """ASGI middleware: the fast lane for the two prediction routes, everything else passed on to
+    `app`."""
 
     def __init__(self, app):
         self.app = app
-        self._allowed: dict[tuple[str, int], tuple[float, object, object]] = {}
+        # (token digest, "model" or "project", id) -> (until, user, version or project)
+        self._allowed: dict[tuple[str, str, int], tuple[float, object, object]] = {}
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send):
