@@ -114,6 +114,13 @@ class TrainingJob(models.Model):
     def has_model(self) -> bool:
         return bool(self.artifact_key)
 
+    def kept_version(self):
+        """The registered version of the model this job kept (its artifact), or None; other
+        candidates registered from the job have artifacts of their own."""
+        if not self.has_model:
+            return None
+        return self.model_versions.filter(artifact_key=self.artifact_key).first()
+
     @property
     def duration(self) -> timedelta | None:
         if self.started_at:

@@ -175,8 +175,8 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
     )
     @action(detail=True, methods=["post"])
     def predict(self, request, pk=None):
-        version = self.get_object()
-        return prediction_response(version, request.data, actor=request.user)
+        code, body = prediction_result(self.get_object(), request.data, actor=request.user)
+        return Response(body, status=code)
 
     def _represent(self, version: ModelVersion) -> Response:
         fresh = self.get_queryset().get(pk=version.pk)
@@ -190,14 +190,9 @@ def artifact_response(version: ModelVersion) -> FileResponse:
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 - closed by Django
 
 
-def prediction_response(version: ModelVersion, data, *, actor, source: str = "api", alias: str = "") -> Response:
-    """Check the request, predict, and answer; a 400 names each problem by row and column."""
-    code, body = prediction_result(version, data, actor=actor, source=source, alias=alias)
-    return Response(body, status=code)
-
-
 def prediction_result(version: ModelVersion, data, *, actor, source: str = "api", alias: str = "") -> tuple[int, dict]:
-    """(status, body) of a prediction request, for the API view and the serving fast lane alike."""
+    """(status, body) of a prediction request, for the API view and the serving fast lane alike;
+    a 400 names each problem by row and column."""
     params = PredictSerializer(data=data)
     if not params.is_valid():
         return status.HTTP_400_BAD_REQUEST, params.errors

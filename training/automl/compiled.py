@@ -18,9 +18,9 @@ form does not match (or cannot be built): such a model is served by its pipeline
 from __future__ import annotations
 
 import logging
-import threading
 import warnings
 from itertools import cycle, islice
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
-from threadpoolctl import threadpool_limits
 
-from .compiled_models import model_step
+from .compiled_models import model_step, openmp_on_one_thread
 from .data import MISSING, Feature, _is_missing, clean_frame
 from .metrics import CLASSIFICATION, REGRESSION
 
@@ -77,24 +76,34 @@ class Columns:
         return clean_frame(raw, [self.features[n] for n in names])
 
 
+class Member(NamedTuple):
+    """One member pipeline, compiled: its column transformer's parts in order, its model step
+    (or the step's stand-in), the method that scores, and whether the step takes sparse input."""
+
+    parts: list
+    step: object
+    method: str
+    sparse: bool
+
+
 class CompiledModel:
     """`scores(values, count)` equals `model._scores(model.prepare(frame of those values))`."""
 
-    def __init__(self, model, members: list[tuple[list, object, str, bool]]):
+    def __init__(self, model, members: list[Member]):
         self.model = model
-        self.members = members  # (compiled parts, fitted model step, its method, sparse output)
+        self.members = members
 
     def scores(self, values: dict[str, list], count: int) -> np.ndarray:
-        _openmp_on_one_thread()
+        openmp_on_one_thread()
         return self._scores(values, count)
 
     def _scores(self, values: dict[str, list], count: int) -> np.ndarray:
         columns = Columns(self.model.features, values, count)
         outputs = []
-        for parts, estimator, method, as_sparse in self.members:
-            blocks = [part(columns) for part in parts]
+        for member in self.members:
+            blocks = [part(columns) for part in member.parts]
             X = np.hstack(blocks) if blocks else np.empty((count, 0))
-            outputs.append(getattr(estimator, method)(sparse.csr_matrix(X) if as_sparse else X))
+            outputs.append(getattr(member.step, member.method)(sparse.csr_matrix(X) if member.sparse else X))
         return self.model.blend(outputs, count)
 
 
@@ -114,23 +123,12 @@ def compile_model(model) -> CompiledModel | None:
                 return None
             parts = [_compile_part(part, columns, features) for part, columns in _parts(steps["prep"])]
             as_sparse = bool(getattr(steps["prep"], "sparse_output_", False))
-            members.append((parts, model_step(steps["model"]), method, as_sparse))
+            members.append(Member(parts, model_step(steps["model"]), method, as_sparse))
         compiled = CompiledModel(model, members)
         if not _matches(compiled, model):
             log.warning("The compiled form of %s differs from its pipeline, which serves it instead.", model.name)
             return None
     return compiled
-
-
-_thread_state = threading.local()
-
-
-def _openmp_on_one_thread() -> None:
-    """Limit OpenMP (scikit-learn's histogram boosting, for one) to one thread in the calling
-    thread, once: the setting is each thread's own, so it leaves other threads as they are."""
-    if not getattr(_thread_state, "limited", False):
-        threadpool_limits(limits=1, user_api="openmp")
-        _thread_state.limited = True
 
 
 def _parts(transformer: ColumnTransformer):
@@ -158,8 +156,6 @@ def _compile_part(part, columns: list[str], features: dict[str, Feature]):
 def _arithmetic(part) -> list | None:
     """The part as a list of imputers and scalers applied in turn (empty: passed through), or
     None when some step is not one of those."""
-    if isinstance(part, str):
-        return [] if part == "passthrough" else None
     steps = [s for _, s in part.steps] if isinstance(part, Pipeline) else [part]
     # A fitted column transformer keeps "passthrough" as a FunctionTransformer without a function.
     steps = [s for s in steps if not (isinstance(s, FunctionTransformer) and s.func is None)]
@@ -286,18 +282,15 @@ class _Fallback:
         self.columns = columns
 
     def __call__(self, data: Columns) -> np.ndarray:
-        frame = data.frame(self.columns)
-        if isinstance(self.part, str):  # passthrough of columns that are not all numbers
-            return frame.to_numpy()
-        return _dense(self.part.transform(frame)).reshape(data.count, -1)
+        return _dense(self.part.transform(data.frame(self.columns))).reshape(data.count, -1)
 
 
 def _matches(compiled: CompiledModel, model) -> bool:
     """Whether the compiled form gives the pipeline's numbers on a probe of every category seen
     by an encoder, missing values and sample values of every other kind."""
     seen: dict[str, list] = {}
-    for parts, *_ in compiled.members:
-        for part in parts:
+    for member in compiled.members:
+        for part in member.parts:
             if isinstance(part, _Lookup):
                 for column, (index, _, _) in zip(part.columns, part.tables, strict=True):
                     seen.setdefault(column, list(index))

@@ -5,6 +5,8 @@ gives its numbers faster on a few rows.
   on a few rows costs more than it saves, and on a busy machine a thread waiting for its
   descheduled partner takes many times the model's own time. The loaded model keeps its
   threads for files, which are predicted through the pipeline.
+- Other OpenMP users (scikit-learn's nearest neighbours, for one) are limited to one thread in
+  the threads that serve requests, and only there.
 - scikit-learn's histogram boosting sums its trees directly: its `predict_proba` spends several
   milliseconds per call checking its input and re-encoding its categorical columns through a
   column transformer of its own, against a fraction of a millisecond in the trees. This reads
@@ -15,12 +17,14 @@ gives its numbers faster on a few rows.
 from __future__ import annotations
 
 import math
+import threading
 from copy import deepcopy
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OrdinalEncoder
+from threadpoolctl import threadpool_limits
 
 
 def model_step(estimator):
@@ -33,6 +37,17 @@ def model_step(estimator):
             model.set_params(n_jobs=1)
         return copy
     return estimator
+
+
+_thread_state = threading.local()
+
+
+def openmp_on_one_thread() -> None:
+    """Limit OpenMP to one thread in the calling thread, once: the setting is each thread's own,
+    so it leaves other threads (a batch's, say) as they are."""
+    if not getattr(_thread_state, "limited", False):
+        threadpool_limits(limits=1, user_api="openmp")
+        _thread_state.limited = True
 
 
 def _xgboost_models(estimator, depth: int = 0) -> list:

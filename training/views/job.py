@@ -49,10 +49,7 @@ def job_detail(request, pk):
     context["registered"] = {
         v.trial_id: v for v in ModelVersion.objects.filter(job=job, trial__isnull=False).only("pk", "number", "trial")
     }
-    # The kept model's version (not the newest of the job's: other candidates may be registered too).
-    context["kept_version"] = context["registered"].get(job.best_trial_id) or (
-        job.model_versions.filter(trial__isnull=True).order_by("number").first()
-    )
+    context["kept_version"] = job.kept_version()
     context["registering"] = context["may"]["change"] and candidates.accepts(job)
     if wants_fragment(request, "refits"):
         return render(request, "training/job_detail.html#refits", context)
